@@ -1,0 +1,323 @@
+"""Streaming batch clustering: CSV in, CSV out, one output row per input row.
+
+The file is read in blocks with pyarrow, so memory stays flat whatever the
+file size. Small-cardinality columns (ratings, codes, dates) are read
+dictionary-encoded: each distinct text is parsed once per block, then mapped
+to every row with a NumPy gather. Rows that fail validation are re-checked
+by the scalar validator (``Assessment.from_mapping``) so a batch row and a
+single assessment always get the same message.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from openpbr.clustering.codes import ResultCode
+from openpbr.clustering.engine import STATUS, S_OK, S_VARIANCE, TOP, score
+from openpbr.clustering.profiles import ProfileSet
+from openpbr.clustering.ratings import (
+    CLUSTER_CODES,
+    ITEM_CODES,
+    NOT_KNOWN,
+    PROBLEM_TYPES,
+    VALID_RATINGS,
+    Assessment,
+    AssessmentError,
+)
+from openpbr.clustering.review import review_due_indexed
+from openpbr.clustering.suggest import red_rule_list
+
+REQUIRED = ("assessment_id", *ITEM_CODES, "item_08_type")
+OPTIONAL = ("assessed_on", "psychosis_history", "age", "previous_cluster")
+OUTPUT = (
+    "assessment_id", "super_class", "cluster", "fit", "cluster_2", "fit_2", "cluster_3", "fit_3",
+    "red_rules", "review_due", "result_code", "message",
+)  # fmt: skip
+DICT = pa.dictionary(pa.int32(), pa.string())
+MISSING, INVALID = -2, -3
+FIT_TEXT = pa.array([f"{v / 1000:.3f}" for v in range(1001)])
+CODE_TEXT = pa.array([c.value for c in ResultCode])
+CODE_INDEX = {c: i for i, c in enumerate(ResultCode)}
+
+
+class UnreadableFile(Exception):
+    """The input cannot be processed at all (missing file, missing required columns)."""
+
+
+@dataclass
+class Summary:
+    rows: int = 0
+    codes: Counter = field(default_factory=Counter)
+    clusters: Counter = field(default_factory=Counter)
+    red_rule_rows: int = 0
+
+    @property
+    def bad_rows(self) -> int:
+        return sum(n for c, n in self.codes.items() if not ResultCode(c).clustered)
+
+
+def _header(path: Path) -> list[str]:
+    with path.open("r", encoding="utf-8-sig", newline="") as f:
+        first = f.readline()
+    if not first.strip():
+        raise UnreadableFile(f"{path}: empty file (no header row)")
+    import csv
+
+    return [h.strip() for h in next(csv.reader([first]))]
+
+
+def _codes(arr: pa.Array, parse: Callable[[str], int], missing: int = MISSING) -> np.ndarray:
+    """Map a dictionary-encoded column to int codes: each distinct text parsed once."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if not pa.types.is_dictionary(arr.type):
+        arr = pc.dictionary_encode(arr)
+    words = arr.dictionary.to_pylist()
+    lut = np.array([parse(w.strip()) if w is not None and w.strip() else missing for w in words] + [missing], dtype=np.int64)
+    idx = arr.indices.fill_null(len(words)).to_numpy(zero_copy_only=False)
+    return lut[idx]
+
+
+def _rating(text: str) -> int:
+    return int(text) if text.isdigit() and int(text) in VALID_RATINGS else INVALID
+
+
+def _problem_type(text: str) -> int:
+    return 0 if text.upper() in PROBLEM_TYPES else INVALID
+
+
+def _yes_no(text: str) -> int:
+    return {"Y": 1, "N": 0}.get(text.upper(), INVALID)
+
+
+def _age(text: str) -> int:
+    return int(text) if text.isdigit() and int(text) <= 125 else INVALID
+
+
+def _date_days(text: str) -> int:
+    try:
+        return (date.fromisoformat(text) - date(1970, 1, 1)).days
+    except ValueError:
+        return INVALID_DATE
+
+
+INVALID_DATE = -(10**9)
+MISSING_DATE = -(10**9) - 1
+
+
+def _previous(profiles: ProfileSet) -> Callable[[str], int]:
+    index = {c: i for i, c in enumerate(profiles.clusters)}
+
+    def parse(text: str) -> int:
+        code = f"{int(text):02d}" if text.isdigit() and len(text) <= 2 else None
+        if code not in CLUSTER_CODES:
+            return INVALID
+        return index.get(code, MISSING)  # 00 is valid but is not a scored cluster
+
+    return parse
+
+
+def _dict_strings(values: list[str], idx: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+    mask = None if valid is None else ~valid
+    return pa.DictionaryArray.from_arrays(pa.array(idx.astype(np.int32), mask=mask), pa.array(values))
+
+
+def cluster_batch(batch: pa.RecordBatch, profiles: ProfileSet, line0: int) -> tuple[pa.Table, Summary]:
+    """Cluster one block of rows; ``line0`` is the file line number of its first row."""
+    n = batch.num_rows
+    col = {name: batch.column(name) for name in batch.schema.names}
+    x = np.stack([_codes(col[c], _rating) for c in ITEM_CODES], axis=1)
+    bad = (x < 0).any(axis=1)
+    bad |= _codes(col["item_08_type"], _problem_type, missing=0) < 0
+    psy = _codes(col["psychosis_history"], _yes_no) if "psychosis_history" in col else np.full(n, MISSING)
+    age = _codes(col["age"], _age) if "age" in col else np.full(n, MISSING)
+    prev = _codes(col["previous_cluster"], _previous(profiles)) if "previous_cluster" in col else np.full(n, MISSING)
+    days = _codes(col["assessed_on"], _date_days, missing=MISSING_DATE) if "assessed_on" in col else np.full(n, MISSING_DATE)
+    bad |= (psy == INVALID) | (age == INVALID) | (prev == INVALID) | (days == INVALID_DATE)
+    aid = col["assessment_id"]
+    bad |= np.asarray(pc.fill_null(pc.equal(pc.utf8_trim_whitespace(aid), ""), True).to_numpy(zero_copy_only=False))
+
+    has_date = days > MISSING_DATE
+    assessed = np.where(has_date, days, 0).astype("datetime64[D]")
+    vf = np.datetime64(profiles.spec.valid_from, "D")
+    in_force = ~has_date | (assessed >= vf)
+    if profiles.spec.valid_to is not None:
+        in_force &= ~has_date | (assessed < np.datetime64(profiles.spec.valid_to, "D"))
+
+    x_safe = np.where(x < 0, NOT_KNOWN, x)
+    s = score(x_safe, profiles, psychosis_history=np.where(psy < 0, -1, psy), age=age, previous=np.where(prev < 0, -1, prev), in_force=in_force)
+
+    code_idx = np.array([CODE_INDEX[c] for c in STATUS])[s.status]
+    clustered = (s.status == S_OK) | (s.status == S_VARIANCE)
+    clusters = np.array(profiles.clusters + ("00",))
+    chosen = np.where(s.status == S_OK, s.top[:, 0], len(profiles.clusters))  # "00" slot for variance
+
+    messages = np.full(n, "", dtype=object)
+    for r in np.nonzero(bad)[0]:
+        row = {name: batch.column(name)[r].as_py() for name in batch.schema.names}
+        try:
+            Assessment.from_mapping(row)
+        except AssessmentError as err:
+            code_idx[r] = CODE_INDEX[err.code]
+            messages[r] = f"line {line0 + r}: {err}"
+    clustered &= ~bad
+
+    sc_values = ["A", "B", "C"]
+    sc_of = np.array([sc_values.index(v) if v in sc_values else -1 for v in profiles.super_classes] + [-1])
+    sc_idx = sc_of[chosen]
+    fit_idx = np.rint(s.top_fit * 1000).astype(np.int64)
+
+    red_text = _red_rule_text(s, clustered, profiles)
+    _explain_rows(messages, s, ~bad, profiles)
+
+    due = review_due_indexed(assessed, chosen, list(clusters))
+    due_ok = clustered & has_date & ~np.isnat(due)
+
+    table = pa.table(
+        {
+            "assessment_id": aid,
+            "super_class": _dict_strings(sc_values, np.maximum(sc_idx, 0), clustered & (sc_idx >= 0)),
+            "cluster": _dict_strings(list(clusters), chosen, clustered),
+            "fit": pa.DictionaryArray.from_arrays(pa.array(fit_idx[:, 0].astype(np.int32), mask=~clustered), FIT_TEXT),
+            "cluster_2": _dict_strings(list(profiles.clusters), s.top[:, 1], clustered),
+            "fit_2": pa.DictionaryArray.from_arrays(pa.array(fit_idx[:, 1].astype(np.int32), mask=~clustered), FIT_TEXT),
+            "cluster_3": _dict_strings(list(profiles.clusters), s.top[:, 2], clustered),
+            "fit_3": pa.DictionaryArray.from_arrays(pa.array(fit_idx[:, 2].astype(np.int32), mask=~clustered), FIT_TEXT),
+            "red_rules": pa.array(red_text, type=pa.string(), mask=red_text == ""),
+            "review_due": pa.array(due, type=pa.date32(), mask=~due_ok),
+            "result_code": pa.DictionaryArray.from_arrays(pa.array(code_idx.astype(np.int32)), CODE_TEXT),
+            "message": pa.array(messages, type=pa.string(), mask=messages == ""),
+        }
+    )
+    summary = Summary(rows=n)
+    codes, counts = np.unique(code_idx, return_counts=True)
+    summary.codes.update({CODE_TEXT[int(c)].as_py(): int(k) for c, k in zip(codes, counts)})
+    cl, cc = np.unique(chosen[clustered], return_counts=True)
+    summary.clusters.update({str(clusters[int(c)]): int(k) for c, k in zip(cl, cc)})
+    summary.red_rule_rows = int((red_text != "").sum())
+    return table, summary
+
+
+def _red_rule_text(s, rows: np.ndarray, profiles: ProfileSet) -> np.ndarray:
+    """'cluster:item' list of red rules broken by the listed candidates, decoded once per distinct pattern."""
+    text = np.full(rows.shape[0], "", dtype=object)
+    hit = np.nonzero(rows & (s.top_bits != 0).any(axis=1))[0]
+    if hit.size == 0:
+        return text
+    pattern = np.concatenate([s.top[hit].astype(np.int64), s.top_bits[hit].astype(np.int64)], axis=1)
+    uniq, inverse = np.unique(pattern, axis=0, return_inverse=True)
+    no_ratings = (0,) * len(ITEM_CODES)  # the column names rules only; reasons live in the explanation
+    words = np.array(
+        [
+            ";".join(
+                str(rule)
+                for t in range(TOP)
+                for rule in red_rule_list(profiles, profiles.clusters[u[t]], int(u[TOP + t]), no_ratings)
+            )
+            for u in uniq
+        ],
+        dtype=object,
+    )
+    text[hit] = words[inverse.ravel()]
+    return text
+
+
+def _explain_rows(messages: np.ndarray, s, rows: np.ndarray, profiles: ProfileSet) -> None:
+    """Short reasons for rows that are not a plain OK suggestion."""
+    st = profiles.settings
+    for r in np.nonzero(rows & (s.status != S_OK))[0]:
+        status = int(s.status[r])
+        if status == S_VARIANCE:
+            top_cluster = profiles.clusters[s.top[r, 0]]
+            if s.top_bits[r, 0]:
+                messages[r] = f"every candidate breaks a red rule (best {top_cluster})"
+            else:
+                messages[r] = f"best fit {top_cluster} {s.top_fit[r, 0]:.3f} is below the variance threshold {st.variance_threshold}"
+        elif STATUS[status] is ResultCode.INSUFFICIENT_RATINGS:
+            messages[r] = f"{int(s.not_known[r])} items not known (9); at most {st.max_not_known} allowed"
+        elif STATUS[status] is ResultCode.AGE_OUT_OF_SCOPE:
+            messages[r] = f"age below the minimum {st.min_age} for this profile set"
+        elif STATUS[status] is ResultCode.NO_PROFILE_IN_FORCE:
+            messages[r] = f"profile set {profiles.ref} is not in force on the assessment date"
+    for r in np.nonzero(rows & (s.status == S_OK) & s.stability)[0]:
+        messages[r] = "previous cluster kept: within the stability margin of the best fit"
+
+
+def iter_batches(path: Path, block_size: int = 8 << 20) -> Iterator[tuple[pa.RecordBatch, int]]:
+    """Yield (batch, bytes_read_so_far) from a CSV file with the clustering columns."""
+    header = _header(path)
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise UnreadableFile(f"{path}: missing required column(s): {', '.join(missing)}")
+    present_optional = [c for c in OPTIONAL if c in header]
+    types = {c: DICT for c in (*ITEM_CODES, "item_08_type", *present_optional)}
+    types["assessment_id"] = pa.string()
+    stream = pa.input_stream(str(path))
+    reader = pacsv.open_csv(
+        stream,
+        read_options=pacsv.ReadOptions(block_size=block_size, use_threads=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types=types,
+            include_columns=list(REQUIRED) + present_optional,
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        ),
+    )
+    for batch in reader:
+        yield batch, stream.tell()
+
+
+def cluster_file(
+    in_path: str | Path,
+    out_path: str | Path,
+    profiles: ProfileSet,
+    progress: Callable[[int, int], None] | None = None,
+) -> Summary:
+    """Cluster every row of ``in_path`` into ``out_path``. Returns a summary.
+
+    The output is written to a temporary file and renamed on success, so a
+    failure never leaves a half-written output behind.
+    """
+    src, dst = Path(in_path), Path(out_path)
+    if not src.is_file():
+        raise UnreadableFile(f"{src}: no such file")
+    tmp = dst.with_name(dst.name + ".part")
+    total = Summary()
+    line = 2  # first data row is line 2 of the file
+    try:
+        with pa.OSFile(str(tmp), "wb") as sink:
+            writer = None
+            for batch, pos in iter_batches(src):
+                table, s = cluster_batch(batch, profiles, line)
+                line += batch.num_rows
+                if writer is None:
+                    writer = pacsv.CSVWriter(sink, table.schema, write_options=pacsv.WriteOptions(quoting_style="needed"))
+                writer.write_table(table)
+                total.rows += s.rows
+                total.codes.update(s.codes)
+                total.clusters.update(s.clusters)
+                total.red_rule_rows += s.red_rule_rows
+                if progress:
+                    progress(pos, s.rows)
+            if writer is None:  # header only: still write the output header
+                sink.write((",".join(f'"{c}"' for c in OUTPUT) + "\n").encode())
+            else:
+                writer.close()
+        tmp.replace(dst)
+    except pa.ArrowInvalid as exc:
+        tmp.unlink(missing_ok=True)
+        raise UnreadableFile(f"{src}: {exc}") from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return total

@@ -1,0 +1,1 @@
+"""OpenPbR records."""
