@@ -42,7 +42,7 @@ def cluster_command(
             task = bar.add_task("cluster", total=size)
             summary = cluster_file(in_path, out_path, profiles, progress=lambda pos, rows: bar.update(task, completed=pos))
     except UnreadableFile as exc:
-        console.print(f"[red]Unreadable input:[/red] {exc}")
+        console.print(f"[red]Unreadable input:[/red] {exc}", soft_wrap=True)
         raise typer.Exit(2)
     if not quiet:
         print_summary(summary, profiles.ref, profiles.provisional, time.perf_counter() - started, out_path)
@@ -52,7 +52,7 @@ def cluster_command(
 
 def print_summary(summary: Summary, ref: str, provisional: bool, seconds: float, out_path: Path) -> None:
     out = Console()
-    out.print(f"Clustered {summary.rows:,} assessments in {seconds:.2f}s with profile set {ref}" + (" (provisional)" if provisional else ""))
+    out.print(f"Clustered {summary.rows:,} assessments in {seconds:.2f}s with profile set {ref}" + (" (provisional)" if provisional else ""), soft_wrap=True)
     t = Table(title="Result codes", show_edge=False)
     t.add_column("code")
     t.add_column("rows", justify="right")
@@ -61,13 +61,18 @@ def print_summary(summary: Summary, ref: str, provisional: bool, seconds: float,
         t.add_row(code, f"{n:,}", DESCRIPTIONS[ResultCode(code)])
     out.print(t)
     if summary.clusters:
+        from datetime import date
+
+        from openpbr.reference import builtin_dataset
+
+        names = builtin_dataset("clusters")
         c = Table(title="Suggested clusters", show_edge=False)
-        c.add_column("cluster")
-        c.add_column("rows", justify="right")
+        for col, just in (("cluster", "left"), ("name", "left"), ("rows", "right")):
+            c.add_column(col, justify=just)
         for code, n in sorted(summary.clusters.items()):
-            c.add_row(code, f"{n:,}")
+            c.add_row(code, names.resolve(code, date.today()).value["name"], f"{n:,}")
         out.print(c)
-    out.print(f"Rows whose candidates break a red rule: {summary.red_rule_rows:,}. Output: {out_path}")
+    out.print(f"Rows whose candidates break a red rule: {summary.red_rule_rows:,}. Output: {out_path}", soft_wrap=True)
 
 
 def explain_command(

@@ -97,6 +97,7 @@ def suggest(assessment: Assessment, profiles: ProfileSet | None = None) -> Alloc
     )
     status = int(s.status[0])
     code = STATUS[status]
+    clustered = status in (S_OK, S_VARIANCE)
     candidates = tuple(
         Candidate(
             cluster=profiles.clusters[ci],
@@ -106,6 +107,7 @@ def suggest(assessment: Assessment, profiles: ProfileSet | None = None) -> Alloc
             red_rules=red_rule_list(profiles, profiles.clusters[ci], int(s.top_bits[0, t]), assessment.ratings),
         )
         for t, ci in enumerate(s.top[0])
+        if clustered
     )
     if status == S_OK:
         cluster, super_class, fit = candidates[0].cluster, candidates[0].super_class, candidates[0].fit
