@@ -8,6 +8,9 @@ Public API (stable contract used by records, payment and outcomes):
 - ``load_profiles(path=None) -> ProfileSet``: the shipped provisional profile
   set, or a trust's own file.
 - ``review_due(assessed_on, cluster)``: maximum review period arithmetic.
+- ``decide(assessment, allocation, chosen, chosen_by, override_reason)``: the
+  clinician's decision; a reason is required when the choice differs from the
+  suggestion or breaks a red rule.
 """
 
 from openpbr.clustering.codes import ResultCode
@@ -19,6 +22,7 @@ from openpbr.clustering.ratings import (
     Context,
     cluster_code,
 )
+from openpbr.clustering.decision import Decision, DecisionCode, DecisionError, decide
 from openpbr.clustering.profiles import ProfileSet, load_profiles
 from openpbr.clustering.review import review_due, review_period
 from openpbr.clustering.suggest import Allocation, Candidate, RedRule, suggest
@@ -26,6 +30,10 @@ from openpbr.clustering.suggest import Allocation, Candidate, RedRule, suggest
 __all__ = [
     "Allocation",
     "Candidate",
+    "Decision",
+    "DecisionCode",
+    "DecisionError",
+    "decide",
     "ProfileSet",
     "RedRule",
     "load_profiles",

@@ -148,9 +148,36 @@ def reference_command(
     out.print(t)
 
 
+def confirm_command(
+    in_path: Path = typer.Option(..., "--in", help="Assessments CSV (as for `openpbr cluster`)."),
+    decisions: Path = typer.Option(..., "--decisions", help="CSV: assessment_id, chosen_cluster, chosen_by, override_reason, optional decided_on."),
+    out_path: Path = typer.Option(..., "--out", help="Checked decisions CSV (its `cluster` column can feed `openpbr calibrate`)."),
+    profiles_path: Path | None = typer.Option(None, "--profiles"),
+    strict: bool = typer.Option(False, "--strict", help="Exit non-zero when any decision was refused."),
+) -> None:
+    """Record clinicians' decisions: an override needs a reason when it differs from the suggestion or breaks a red rule."""
+    from openpbr.clustering.confirm import confirm_file
+
+    for p in (in_path, decisions):
+        if not p.is_file():
+            console.print(f"[red]Unreadable input:[/red] {p}: no such file")
+            raise typer.Exit(2)
+    counts = confirm_file(in_path, decisions, out_path, load_profiles(profiles_path))
+    t = Table(title="Clinician decisions", show_edge=False)
+    t.add_column("decision")
+    t.add_column("rows", justify="right")
+    for code, n in sorted(counts.items()):
+        t.add_row(code, f"{n:,}")
+    Console().print(t)
+    refused = sum(n for c, n in counts.items() if c not in ("CONFIRMED", "OVERRIDDEN"))
+    if strict and refused:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
     app.command("cluster")(cluster_command)
     app.command("explain")(explain_command)
+    app.command("confirm")(confirm_command)
     app.command("reference")(reference_command)
     try:
         from openpbr.clustering.calibrate_cli import calibrate_command
