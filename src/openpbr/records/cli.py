@@ -1,5 +1,276 @@
-"""`openpbr records ...` commands."""
+"""`openpbr records ...` commands.
+
+The database comes from ``--db`` or ``OPENPBR_DATABASE_URL`` (default
+``sqlite:///openpbr.sqlite``). Output names people by pseudonymous id only.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Optional
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
 
 app = typer.Typer(help="Care records: service users, cluster periods, reviews, care packages, audit.", no_args_is_help=True)
+console = Console()
+DB = typer.Option(None, "--db", help="Database URL (default: $OPENPBR_DATABASE_URL or sqlite:///openpbr.sqlite)")
+
+
+def _date(text: str | None, default: date | None = None) -> date:
+    if not text:
+        return default or date.today()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+@app.command()
+def init(db: Optional[str] = DB) -> None:
+    """Create or upgrade the database (every domain's migrations) and register reference data."""
+    from openpbr.db import database_url, session_scope, upgrade
+    from openpbr.records.process import register_reference_data
+
+    upgrade(db)
+    with session_scope(database_url(db)) as s:
+        changed = register_reference_data(s)
+    console.print(f"[green]Database ready[/green]; reference datasets recorded: {len(changed)} new")
+
+
+@app.command()
+def generate(
+    people: int = typer.Option(10_000, help="Number of service users"),
+    years: int = typer.Option(5, help="Years of history"),
+    seed: int = typer.Option(1, help="Random seed: same seed and size give the same trust"),
+    providers: int = typer.Option(2),
+    commissioners: int = typer.Option(3),
+    teams: int = typer.Option(6, help="Teams per provider"),
+    start: str = typer.Option("2019-04-01", help="First day of the history"),
+    db: Optional[str] = DB,
+) -> None:
+    """Build a synthetic demo trust (seeded, reproducible) into an initialised, empty database."""
+    from openpbr.db import upgrade
+    from openpbr.records.generate import TrustSize, generate_trust
+
+    upgrade(db)
+    size = TrustSize(people=people, years=years, providers=providers, commissioners=commissioners,
+                     teams_per_provider=teams, start=_date(start))
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
+                  TimeElapsedColumn(), console=console) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, advance: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task("Simulating people" if stage == "simulate" else "Loading rows", total=total)
+            bar.advance(tasks[stage], advance)
+
+        summary = generate_trust(db, seed=seed, size=size, progress=progress)
+    table = RichTable(title=f"Synthetic trust (seed {seed})")
+    table.add_column("Table")
+    table.add_column("Rows", justify="right")
+    for name, n in summary.rows.items():
+        table.add_row(name, f"{n:,}")
+    console.print(table)
+    console.print(f"digest {summary.digest[:16]}")
+
+
+@app.command("import")
+def import_(folder: Path = typer.Argument(..., help="Folder holding MHS801.csv, MHS802.csv, MHS803.csv"), db: Optional[str] = DB) -> None:
+    """Import MHSDS-shape CSVs: bad rows are reported and skipped; re-importing changes nothing."""
+    from openpbr.records.mhsds import ImportFailed, import_mhsds
+
+    try:
+        with console.status("Importing"):
+            report = import_mhsds(db, folder)
+    except ImportFailed as exc:
+        console.print(f"[red]Import failed:[/red] {exc}")
+        raise typer.Exit(2)
+    console.print(f"inserted {dict(report.inserted)}; updated {dict(report.updated)}; unchanged {dict(report.unchanged)}")
+    for err in report.errors[:50]:
+        console.print(f"[yellow]{err}[/yellow]")
+    if report.errors:
+        console.print(f"[yellow]{len(report.errors)} row(s) rejected[/yellow]")
+        raise typer.Exit(1)
+
+
+@app.command()
+def export(
+    folder: Path = typer.Argument(...),
+    start: Optional[str] = typer.Option(None),
+    end: Optional[str] = typer.Option(None),
+    db: Optional[str] = DB,
+) -> None:
+    """Export MHS801/802/803 CSVs (contain NHS numbers: handle as personal data)."""
+    from openpbr.records.mhsds import export_mhsds
+
+    counts = export_mhsds(db, folder, start=_date(start) if start else None, end=_date(end) if end else None)
+    console.print(", ".join(f"{k}: {v:,} rows" for k, v in counts.items()))
+
+
+@app.command()
+def assess(
+    person: str = typer.Option(..., help="Pseudonymous id (LocalPatientId)"),
+    ratings: str = typer.Option(..., help="18 ratings, comma-separated, in item_01..item_13, hist_a..hist_e order"),
+    clust_id: str = typer.Option(..., help="Assessment id (ClustId)"),
+    assessor: str = typer.Option(..., help="Staff code"),
+    provider: str = typer.Option(...),
+    commissioner: str = typer.Option(...),
+    team: Optional[str] = typer.Option(None),
+    on: Optional[str] = typer.Option(None, help="Assessment date (default today)"),
+    reason: str = typer.Option("review", help="initial, review, transition or discharge"),
+    item8_type: Optional[str] = typer.Option(None, help="Item 8 problem type A-J"),
+    choose: Optional[str] = typer.Option(None, help="Chosen cluster (default: accept the suggestion)"),
+    override_reason: Optional[str] = typer.Option(None),
+    transition_reason: Optional[str] = typer.Option(None),
+    db: Optional[str] = DB,
+) -> None:
+    """Record an assessment for one person, show the suggestion, and allocate (confirm or override)."""
+    from sqlalchemy import select
+
+    from openpbr.db import ConflictError, database_url, session_scope
+    from openpbr.records import process
+    from openpbr.records.models import Team
+
+    try:
+        values = tuple(int(x) for x in ratings.split(","))
+    except ValueError:
+        raise typer.BadParameter("ratings must be 18 integers separated by commas") from None
+    try:
+        with session_scope(database_url(db)) as s:
+            su = process.person(s, person)
+            t = s.scalar(select(Team).where(Team.code == team)) if team else None
+            a = process.record_assessment(s, su, clust_id=clust_id, assessed_on=_date(on), assessor=assessor, reason=reason,
+                                          ratings=values, item_08_type=item8_type, team=t)
+            r = process.allocate(s, su, a, chosen_by=assessor, provider=provider, commissioner=commissioner, team=t,
+                                 chosen_cluster=choose, override_reason=override_reason, transition_reason=transition_reason)
+            pkg = process.current_package(s, su)
+    except (process.ProcessError, ConflictError, ValueError) as exc:
+        console.print(f"[red]Not saved:[/red] {exc}")
+        raise typer.Exit(1)
+    console.print(f"{person}: suggested {r.suggestion.cluster} (fit {r.suggestion.fit}), {r.suggestion.message}")
+    console.print(f"chosen {r.period.chosen_cluster} ({r.transition}{', override' if r.overridden else ''}); "
+                  f"review due {r.period.review_due}; care package {pkg.key} {pkg.name}")
+
+
+@app.command()
+def discharge(
+    person: str = typer.Option(...), by: str = typer.Option(...), on: Optional[str] = typer.Option(None),
+    reason: Optional[str] = typer.Option(None), db: Optional[str] = DB,
+) -> None:
+    """Discharge a person from whatever cluster they are in."""
+    from openpbr.db import database_url, session_scope
+    from openpbr.records import process
+
+    try:
+        with session_scope(database_url(db)) as s:
+            d = process.discharge(s, process.person(s, person), on=_date(on), by=by, reason=reason)
+    except process.ProcessError as exc:
+        console.print(f"[red]Not saved:[/red] {exc}")
+        raise typer.Exit(1)
+    console.print(f"{person} discharged from cluster {d.from_cluster} on {d.discharged_on}")
+
+
+@app.command()
+def worklist(
+    as_of: Optional[str] = typer.Option(None, help="Date (default today)"),
+    horizon: int = typer.Option(28, help="Days ahead counted as due"),
+    provider: Optional[str] = typer.Option(None),
+    team: Optional[str] = typer.Option(None),
+    out: Optional[Path] = typer.Option(None, help="Write the full list as CSV"),
+    db: Optional[str] = DB,
+) -> None:
+    """Reviews due and overdue as of a date, per provider and team."""
+    import pyarrow.csv as pacsv
+
+    from openpbr.db import database_url
+    from openpbr.records.worklist import review_worklist, summarise
+
+    day = _date(as_of)
+    w = review_worklist(database_url(db), day, horizon_days=horizon, provider=provider, team=team)
+    table = RichTable(title=f"Review worklist as of {day}")
+    for col in ("Provider", "Team", "Due", "Overdue"):
+        table.add_column(col, justify="right" if col in ("Due", "Overdue") else "left")
+    for r in summarise(w).to_pylist():
+        table.add_row(r["provider"], r["team"] or "-", str(r["due"]), str(r["overdue"]))
+    console.print(table)
+    if out:
+        pacsv.write_csv(w, out)
+        console.print(f"{w.num_rows} rows written to {out}")
+
+
+@app.command()
+def verify(
+    expect_head: Optional[str] = typer.Option(None, help="Head hash recorded earlier (detects removed newest entries)"),
+    db: Optional[str] = DB,
+) -> None:
+    """Verify the audit trail's hash chain."""
+    from openpbr.db import make_engine
+    from openpbr.records.audit import verify as verify_chain
+
+    engine = make_engine(db)
+    with engine.connect() as conn:
+        rep = verify_chain(conn, expect_head=expect_head)
+    engine.dispose()
+    if rep.ok:
+        console.print(f"[green]Audit chain intact[/green]: {rep.checked:,} entries; head {rep.head_hash}")
+        return
+    where = f" at entry {rep.first_bad_seq}" if rep.first_bad_seq else ""
+    console.print(f"[red]Audit chain broken{where}[/red]: {rep.reason} ({rep.checked:,} entries verified before it)")
+    raise typer.Exit(1)
+
+
+@app.command()
+def month(
+    month: str = typer.Argument(..., help="Month as YYYY-MM"),
+    provider: Optional[str] = typer.Option(None),
+    report: Path = typer.Option(Path("out/records-month.md"), help="Markdown report file"),
+    db: Optional[str] = DB,
+) -> None:
+    """Run a trust's month: allocations made, reviews due and done, overdue list; print and write a report."""
+    from openpbr.db import database_url
+    from openpbr.records.month import run_month, write_markdown
+
+    _month_summary(run_month(database_url(db), month, provider=provider), report, write_markdown)
+
+
+def _month_summary(r, report: Path, write_markdown) -> None:
+    table = RichTable(title=f"Trust month {r.month}")
+    table.add_column("Measure")
+    table.add_column("Count", justify="right")
+    for label, n in (("Allocations made", r.allocations.num_rows), ("Overrides", r.overrides),
+                     ("Reviews falling due", r.reviews_due), ("Reviews done", r.reviews_done),
+                     ("Reviews done late", r.reviews_late), ("Discharges", r.discharges.num_rows),
+                     ("Overdue at month end", r.overdue.num_rows)):
+        table.add_row(label, f"{n:,}")
+    console.print(table)
+    top = RichTable(title="Most overdue (pseudonymous ids)")
+    for col in ("Person", "Team", "Cluster", "Review due", "Days overdue"):
+        top.add_column(col)
+    for row in r.overdue.sort_by([("days_overdue", "descending")]).slice(0, 10).to_pylist():
+        top.add_row(row["person"], row["team"] or "-", row["cluster"], str(row["review_due"]), str(row["days_overdue"]))
+    console.print(top)
+    console.print(f"Report written to {write_markdown(r, report)}")
+
+
+@app.command()
+def demo(
+    people: int = typer.Option(5_000),
+    seed: int = typer.Option(1),
+    month: str = typer.Option("2024-03", help="Month to run (inside the 5-year history from 2019-04)"),
+    report: Path = typer.Option(Path("out/records-month.md")),
+    db: str = typer.Option("sqlite:///openpbr-demo.sqlite", "--db"),
+) -> None:
+    """Build the demo database from scratch and run the trust's month."""
+    from openpbr.db import is_sqlite
+    from openpbr.records.month import run_month, write_markdown
+
+    if is_sqlite(db) and db.startswith("sqlite:///"):
+        path = Path(db.removeprefix("sqlite:///"))
+        for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            p.unlink(missing_ok=True)
+    generate(people=people, years=5, seed=seed, providers=2, commissioners=3, teams=6, start="2019-04-01", db=db)
+    _month_summary(run_month(db, month), report, write_markdown)

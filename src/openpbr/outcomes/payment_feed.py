@@ -1,0 +1,69 @@
+"""Indicator results in the shape the payment engine reads (openpbr.payment.activity).
+
+payment ``indicator_results``: contract_id, indicator, value | (need_group, achieved, eligible).
+Rows come from the ``provider_commissioner`` unit of an indicator run, summed
+over the settlement months: a proportion becomes achieved = sum of numerators,
+eligible = sum of denominators (value = achieved / eligible); a count becomes
+the mean monthly count (achieved / eligible left empty). Every row keeps
+definition_ref and a trace naming the months and source results, so a payment
+line can be followed back to the people counted.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+@dataclass(frozen=True)
+class ContractKey:
+    contract_id: str
+    provider: str
+    commissioner: str
+
+
+def payment_indicator_results(results: pa.Table, contracts: list[ContractKey], start: date, end: date,
+                              indicators: list[str] | None = None, kinds: dict[str, str] | None = None) -> pa.Table:
+    """One row per contract x indicator for the months from ``start`` to ``end`` inclusive."""
+    first, last = f"{start:%Y-%m}", f"{end:%Y-%m}"
+    r = results.filter(pc.and_(pc.equal(results["unit_type"], "provider_commissioner"),
+                               pc.and_(pc.greater_equal(results["period"], first), pc.less_equal(results["period"], last))))
+    if indicators:
+        r = r.filter(pc.is_in(r["indicator_id"], value_set=pa.array(indicators)))
+    rows = {k: [] for k in ("contract_id", "indicator", "value", "need_group", "achieved", "eligible", "definition_ref", "months", "trace")}
+    by_key: dict[tuple[str, str], list[dict]] = {}
+    for row in r.to_pylist():
+        by_key.setdefault((row["unit"], row["indicator_id"]), []).append(row)
+    for c in contracts:
+        unit = f"{c.provider}|{c.commissioner}"
+        for (u, ind), months in sorted(by_key.items()):
+            if u != unit:
+                continue
+            trace0 = json.loads(months[0]["trace"])
+            kind = (kinds or {}).get(ind) or trace0.get("kind", "proportion")
+            num = sum(m["numerator"] for m in months)
+            den = sum(m["denominator"] for m in months)
+            if kind == "proportion":
+                value, achieved, eligible = (num / den if den else None), num, den
+            else:
+                value, achieved, eligible = num / len(months), None, None
+            rows["contract_id"].append(c.contract_id)
+            rows["indicator"].append(ind)
+            rows["value"].append(None if value is None else f"{value:.6f}")
+            rows["need_group"].append(None)
+            rows["achieved"].append(achieved)
+            rows["eligible"].append(eligible)
+            rows["definition_ref"].append(months[0]["definition_ref"])
+            rows["months"].append(len(months))
+            rows["trace"].append(json.dumps({"unit": unit, "periods": [m["period"] for m in months],
+                                             "definition": months[0]["definition_ref"], "inputs": trace0.get("inputs"),
+                                             "rules": trace0.get("rules"), "provisional": any(m["provisional"] for m in months)},
+                                            sort_keys=True))
+    schema = pa.schema([("contract_id", pa.string()), ("indicator", pa.string()), ("value", pa.string()), ("need_group", pa.string()),
+                        ("achieved", pa.int64()), ("eligible", pa.int64()), ("definition_ref", pa.string()),
+                        ("months", pa.int64()), ("trace", pa.string())])
+    return pa.table(rows, schema=schema)

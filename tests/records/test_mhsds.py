@@ -1,0 +1,117 @@
+import csv
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select, text
+
+from openpbr.records import mhsds
+from openpbr.records.mhsds import ImportFailed, export_mhsds, import_mhsds
+from openpbr.records.models import Base
+
+RATINGS = (0, 0, 0, 0, 0, 0, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0)
+ITEMS = (*(f"item_{n:02d}" for n in range(1, 14)), "hist_a", "hist_b", "hist_c", "hist_d", "hist_e")
+NHS = ["9434765919", "9990000018", "9990000026", "9990000034"]
+
+
+def _write(folder, rows801, rows802, rows803):
+    for name, cols, rows in (("MHS801", mhsds.MHS801, rows801), ("MHS802", mhsds.MHS802, rows802), ("MHS803", mhsds.MHS803, rows803)):
+        with (folder / f"{name}.csv").open("w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=cols)
+            w.writeheader()
+            w.writerows(rows)
+
+
+def _files(folder, n=4):
+    r801, r802, r803 = [], [], []
+    for i in range(n):
+        cid = f"C{i}"
+        r801.append(dict(ClustId=cid, LocalPatientId=f"SU{i}", NHSNumber=NHS[i], BirthYear="1970", OrgIDProv="RAA",
+                         CareProfTeamLocalId="RAA-T1", CareProfLocalId="S1", AssToolCompDate="2023-01-10",
+                         ClustCat="01", ClustToolAssReason="initial"))
+        r802 += [dict(ClustId=cid, CodedAssToolType=c, PersScore=str(v), ProblemType="B" if c == "item_08" else "")
+                 for c, v in zip(ITEMS, RATINGS)]
+        r803.append(dict(ClustId=cid, StartDateCareClust="2023-01-10", EndDateCareClust="", AMHCareClustCodeFin="03",
+                         OrgIDComm="01A", ChosenBy="S1"))
+    _write(folder, r801, r802, r803)
+    return r801, r802, r803
+
+
+def _counts(db):
+    with db.connect() as c:
+        return {t.name: c.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in Base.metadata.sorted_tables if t.name != "alembic_version" and not t.name.startswith(("payment", "pay_", "outcome"))}
+
+
+def test_import_then_reimport_changes_nothing(db, tmp_path):
+    _files(tmp_path)
+    first = import_mhsds(db, tmp_path)
+    assert first.errors == [] and first.inserted["MHS801"] == 4 and first.inserted["MHS803"] == 4
+    before = _counts(db)
+    again = import_mhsds(db, tmp_path)
+    assert again.changed == 0 and again.unchanged["MHS801"] == 4 and again.unchanged["MHS803"] == 4
+    assert _counts(db) == before  # not even an audit entry
+
+
+def test_bad_rows_are_reported_and_good_rows_load(db, tmp_path):
+    r801, r802, r803 = _files(tmp_path)
+    r801[1]["NHSNumber"] = "9434765918"  # line 3 of MHS801
+    r802[2 * 18 + 4]["PersScore"] = "7"  # C2 item_05, line 2 + 40 = 42
+    r803[3]["AMHCareClustCodeFin"] = "09"  # line 5 of MHS803
+    _write(tmp_path, r801, r802, r803)
+    rep = import_mhsds(db, tmp_path)
+    got = [(e.file, e.line, e.field) for e in rep.errors]
+    assert ("MHS801", 3, "NHSNumber") in got
+    assert ("MHS802", 42, "PersScore") in got
+    assert ("MHS801", 4, "ClustId") in got  # C2 lost a rating, so its assessment is refused
+    assert ("MHS803", 5, "AMHCareClustCodeFin") in got
+    assert any("checksum" in e.reason for e in rep.errors)
+    assert rep.inserted["MHS801"] == 2 and rep.inserted["MHS803"] == 1
+    with db.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM service_users")).scalar_one() == 2
+
+
+def test_failed_import_leaves_no_trace(db, tmp_path, monkeypatch):
+    _files(tmp_path)
+    before = _counts(db)
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(mhsds.audit, "append_many", boom)
+    with pytest.raises(ImportFailed, match="nothing written"):
+        import_mhsds(db, tmp_path)
+    assert _counts(db) == before
+
+
+def test_missing_file_or_column_fails_before_writing(db, tmp_path):
+    _files(tmp_path)
+    (tmp_path / "MHS803.csv").unlink()
+    with pytest.raises(ImportFailed, match="MHS803"):
+        import_mhsds(db, tmp_path)
+    _files(tmp_path)
+    (tmp_path / "MHS802.csv").write_text("ClustId,Score\n")
+    with pytest.raises(ImportFailed, match="missing columns"):
+        import_mhsds(db, tmp_path)
+    assert sum(_counts(db).values()) == 0
+
+
+def test_trust_export_reimports_as_unchanged(trust, tmp_path):
+    counts = export_mhsds(trust, tmp_path)
+    assert counts["MHS802"] == counts["MHS801"] * 18
+    before = _counts(trust)
+    rep = import_mhsds(trust, tmp_path)
+    assert rep.errors == [] and rep.changed == 0
+    assert rep.unchanged["MHS801"] == counts["MHS801"] and rep.unchanged["MHS803"] == counts["MHS803"]
+    assert _counts(trust) == before
+
+
+def test_later_file_may_close_an_open_period(db, tmp_path):
+    r801, r802, r803 = _files(tmp_path, 1)
+    import_mhsds(db, tmp_path)
+    r803[0].update(EndDateCareClust="2023-03-01", EndReason="discharge")
+    _write(tmp_path, r801, r802, r803)
+    rep = import_mhsds(db, tmp_path)
+    assert rep.updated["MHS803"] == 1 and rep.errors == []
+    with db.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM discharges")).scalar_one() == 1
+    assert import_mhsds(db, tmp_path).changed == 0
