@@ -40,15 +40,67 @@ def clinician_step(out_dir: Path) -> None:
     render_allocation(console, assessment, suggest(assessment, profiles), profiles)
 
 
-STEPS = [clinician_step]
+DEMO_MONTH = "2024-03"  # last month of the demo contracts, inside the synthetic trust's 5-year history
+
+
+def trust_step(out_dir: Path, db: str, people: int) -> None:
+    from openpbr.records import cli as records_cli
+
+    console.print(Rule("2. Trust: care records, the month's allocations and the review worklist"))
+    records_cli.demo(people=people, seed=1, month=DEMO_MONTH, report=out_dir / "records-month.md", db=db)
+    records_cli.verify(expect_head=None, db=db)
+
+
+def finance_step(out_dir: Path, db: str) -> None:
+    from datetime import date
+
+    from openpbr.outcomes.indicators import compute_indicators
+    from openpbr.outcomes.payment_feed import ContractKey, payment_indicator_results
+    from openpbr.outcomes.records_adapter import read_inputs
+    from openpbr.payment.cli import _outputs, print_run
+    from openpbr.payment.contracts import load_contracts
+    from openpbr.payment.records_source import bundle_from_records
+    from openpbr.payment.settle import settle
+    from openpbr.reference import builtin_path
+
+    console.print(Rule(f"3. Finance: {DEMO_MONTH} settlement statements, outcome payments fed by the indicators"))
+    y, m = (int(x) for x in DEMO_MONTH.split("-"))
+    start, end = date(y, m, 1), date(y + (m == 12), m % 12 + 1, 1)
+    contracts = load_contracts(builtin_path("payment", "contracts", "records-demo"))
+    indicators = compute_indicators(read_inputs(db, start, end), start, end)
+    bundle = bundle_from_records(db, start, end)
+    keys = [ContractKey(c.contract_id, c.provider, c.commissioner) for c in contracts]
+    bundle.indicator_results = payment_indicator_results(indicators.results, keys, start, start)
+    run = settle(contracts, bundle, start, end)
+    print_run(run)
+    _outputs(run, db, out_dir / f"statements-{DEMO_MONTH}.csv", out_dir / f"statements-{DEMO_MONTH}.pdf")
+
+
+def commissioner_step(out_dir: Path, db: str) -> None:
+    from openpbr.outcomes import cli as outcomes_cli
+
+    console.print(Rule("4. Commissioner: indicators with SPC, gaming and cream-skimming checks"))
+    first = "2023-04"
+    outcomes_cli.indicators(start=first, end=DEMO_MONTH, db=db, csv=None, synthetic=None, out=out_dir / "indicators.csv")
+    outcomes_cli.gaming(start=first, end=DEMO_MONTH, db=db, csv=None, synthetic=None, out=out_dir / "gaming-findings.csv", set_=[], funnel=out_dir / "outcome-funnel.png")
+    outcomes_cli.charts(results=out_dir / "indicators.csv", out_dir=out_dir / "charts", unit_type="trust", unit=None, indicator=["within_review_pct", "reviews_overdue", "paired_outcome_coverage", "red_rule_breach_rate"])
+    outcomes_cli.report(start=first, end=DEMO_MONTH, db=db, csv=None, synthetic=None, out=out_dir / "outcomes-report.pdf", title="Demo trust: outcomes and quality indicators")
 
 
 def demo_command(
-    out_dir: Path = typer.Option(Path("openpbr-demo"), "--out", help="Folder for the demo's output files."),
+    out_dir: Path = typer.Option(Path("openpbr-demo"), "--out", help="Folder for the demo's output files (and its SQLite database)."),
+    people: int = typer.Option(5_000, help="Service users in the synthetic demo trust."),
+    db: str | None = typer.Option(None, "--db", help="Database URL (default: a SQLite file in the output folder)."),
 ) -> None:
     """Run the main job on the embedded default: cluster, run the trust's month, settle, measure."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    for step in STEPS:
-        step(out_dir)
-        console.print()
+    url = db or f"sqlite:///{(out_dir / 'openpbr-demo.sqlite').resolve()}"
+    clinician_step(out_dir)
+    trust_step(out_dir, url, people)
+    finance_step(out_dir, url)
+    commissioner_step(out_dir, url)
+    console.print(Rule())
     console.print(f"Outputs written to {out_dir.resolve()}", soft_wrap=True)
+    for p in sorted(out_dir.rglob("*")):
+        if p.is_file():
+            console.print(f"  {p.relative_to(out_dir)}", soft_wrap=True)

@@ -12,11 +12,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from openpbr.clustering.batch import UnreadableFile
-from openpbr.clustering.calibrate import METHODS, CalibrationOptions, NothingToLearn, calibrate
-from openpbr.clustering.calibrate_io import read_history
-from openpbr.clustering.calibrate_report import console_tables, write_report
-from openpbr.clustering.profiles import load_profiles
+METHODS = ("discriminative", "frequency")  # as openpbr.clustering.calibrate.METHODS; scipy is imported only when calibrating
 
 
 def calibrate_command(
@@ -32,6 +28,12 @@ def calibrate_command(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Version date YYYY-MM-DD (default today)."),
 ) -> None:
     """Learn cluster profiles from clinician-confirmed allocations and report agreement."""
+    from openpbr.clustering.batch import UnreadableFile
+    from openpbr.clustering.calibrate import CalibrationOptions, NothingToLearn, calibrate
+    from openpbr.clustering.calibrate_io import read_history
+    from openpbr.clustering.calibrate_report import console_tables, write_report
+    from openpbr.clustering.profiles import load_profiles
+
     console = Console(stderr=True)
     try:
         options = CalibrationOptions(

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Tr
 from rich.table import Table
 
 from openpbr.clustering.batch import Summary, UnreadableFile, cluster_file
+from openpbr.clustering.calibrate_cli import calibrate_command
 from openpbr.clustering.codes import DESCRIPTIONS, ResultCode
 from openpbr.clustering.profiles import load_profiles
 from openpbr.clustering.ratings import ITEM_CODES, Assessment, AssessmentError
@@ -179,8 +180,4 @@ def register(app: typer.Typer) -> None:
     app.command("explain")(explain_command)
     app.command("confirm")(confirm_command)
     app.command("reference")(reference_command)
-    try:
-        from openpbr.clustering.calibrate_cli import calibrate_command
-    except ImportError:  # calibration module not installed in this build
-        return
     app.command("calibrate")(calibrate_command)
