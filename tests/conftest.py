@@ -12,6 +12,12 @@ import os
 import uuid
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Timing is measured by benchmarks, never by tests: no per-example deadline, so
+# a loaded CI machine cannot turn a correct property into a failure.
+settings.register_profile("openpbr", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("openpbr")
 
 PG_ADMIN_URL = os.environ.get("OPENPBR_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

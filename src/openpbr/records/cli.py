@@ -224,6 +224,21 @@ def verify(
 
 
 @app.command()
+def history(
+    start: str = typer.Option(..., "--from", help="First assessment date (ISO)"),
+    end: str = typer.Option(..., "--to", help="Last assessment date (ISO, inclusive)"),
+    out: Path = typer.Option(Path("history.csv"), "--out", help="CSV in the shape `openpbr calibrate --in` reads"),
+    db: Optional[str] = DB,
+) -> None:
+    """Export clinician-confirmed allocations (ratings + chosen cluster) for local calibration."""
+    from openpbr.db import database_url
+    from openpbr.records.history import write_history
+
+    n = write_history(database_url(db), _date(start), _date(end), out)
+    console.print(f"{n:,} confirmed allocations -> {out}")
+
+
+@app.command()
 def month(
     month: str = typer.Argument(..., help="Month as YYYY-MM"),
     provider: Optional[str] = typer.Option(None),

@@ -35,10 +35,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from openpbr.clustering.ratings import ITEM_CODES
+
 from openpbr.db import Base
 from openpbr.records.nhs import normalise_nhs_number
 
-ITEM_COLUMNS: tuple[str, ...] = (*(f"item_{n:02d}" for n in range(1, 14)), "hist_a", "hist_b", "hist_c", "hist_d", "hist_e")
+ITEM_COLUMNS: tuple[str, ...] = ITEM_CODES  # the 18 MHCT ratings, stored wide under their item codes
 ASSESSMENT_REASONS = ("initial", "review", "transition", "discharge")
 ORG_ROLES = ("provider", "commissioner")
 
