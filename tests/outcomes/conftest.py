@@ -33,7 +33,7 @@ def build_march():
     e2 = s.episode("2023-01-01", team="P1-T1", commissioner="C1")
     s.period(e2, "01", "2023-12-01", assessment_id=s.assess(e2, "2023-12-01", 6))
     s.accommodation_status(e2, "2022-12-01", True)
-    e3 = s.episode("2024-02-01", team="P1-T2", commissioner="C2")
+    s.episode("2024-02-01", team="P1-T2", commissioner="C2")  # referred, never clustered
     e4 = s.episode("2024-02-05", team="P1-T2", commissioner="C2")
     s.period(e4, "00", "2024-02-10", assessment_id=s.assess(e4, "2024-02-10", 12))
     s.accommodation_status(e4, "2024-03-01", False)

@@ -1,5 +1,4 @@
 import csv
-from datetime import date
 
 import pytest
 from sqlalchemy import func, select, text

@@ -131,8 +131,26 @@ def _dict_strings(values: list[str], idx: np.ndarray, valid: np.ndarray | None =
     return pa.DictionaryArray.from_arrays(pa.array(idx.astype(np.int32), mask=mask), pa.array(values))
 
 
-def cluster_batch(batch: pa.RecordBatch, profiles: ProfileSet, line0: int) -> tuple[pa.Table, Summary]:
-    """Cluster one block of rows; ``line0`` is the file line number of its first row."""
+@dataclass
+class ParsedBlock:
+    """One block of assessment rows, parsed and validated column by column."""
+
+    ratings: np.ndarray  # [n, 18] 0-4 or 9 (rows with errors hold 9s)
+    psychosis: np.ndarray  # 1 yes, 0 no, -1 unknown
+    age: np.ndarray  # whole years, -1 unknown
+    previous: np.ndarray  # index into profiles.clusters, -1 none (or 00)
+    days: np.ndarray  # assessment date as days since 1970-01-01, MISSING_DATE when absent
+    errors: dict[int, AssessmentError]  # row -> every problem with the row, from the scalar validator
+
+    @property
+    def bad(self) -> np.ndarray:
+        mask = np.zeros(self.ratings.shape[0], dtype=bool)
+        mask[list(self.errors)] = True
+        return mask
+
+
+def parse_block(batch: pa.RecordBatch, profiles: ProfileSet) -> ParsedBlock:
+    """Vectorised parsing; rows it flags are re-checked by ``Assessment.from_mapping``, the authority."""
     n = batch.num_rows
     col = {name: batch.column(name) for name in batch.schema.names}
     x = np.stack([_codes(col[c], _rating) for c in ITEM_CODES], axis=1)
@@ -145,6 +163,37 @@ def cluster_batch(batch: pa.RecordBatch, profiles: ProfileSet, line0: int) -> tu
     bad |= (psy == INVALID) | (age == INVALID) | (prev == INVALID) | (days == INVALID_DATE)
     aid = col["assessment_id"]
     bad |= np.asarray(pc.fill_null(pc.equal(pc.utf8_trim_whitespace(aid), ""), True).to_numpy(zero_copy_only=False))
+    errors: dict[int, AssessmentError] = {}
+    for r in np.nonzero(bad)[0]:
+        row = {name: batch.column(name)[r].as_py() for name in batch.schema.names}
+        try:
+            valid = Assessment.from_mapping(row)
+        except AssessmentError as err:
+            errors[int(r)] = err
+            continue
+        # the vectorised checks were stricter than the validator: take the validator's values
+        ctx = valid.context
+        x[r] = valid.ratings
+        psy[r] = -1 if ctx.psychosis_history is None else int(ctx.psychosis_history)
+        age[r] = -1 if ctx.age is None else ctx.age
+        prev[r] = profiles.clusters.index(ctx.previous_cluster) if ctx.previous_cluster in profiles.clusters else -1
+        days[r] = MISSING_DATE if ctx.assessed_on is None else (ctx.assessed_on - date(1970, 1, 1)).days
+    return ParsedBlock(
+        ratings=np.where(x < 0, NOT_KNOWN, x),
+        psychosis=np.where(psy < 0, -1, psy),
+        age=np.where(age < 0, -1, age),
+        previous=np.where(prev < 0, -1, prev),
+        days=np.where(days == INVALID_DATE, MISSING_DATE, days),
+        errors=errors,
+    )
+
+
+def cluster_batch(batch: pa.RecordBatch, profiles: ProfileSet, line0: int) -> tuple[pa.Table, Summary]:
+    """Cluster one block of rows; ``line0`` is the file line number of its first row."""
+    n = batch.num_rows
+    p = parse_block(batch, profiles)
+    days, bad = p.days, p.bad
+    aid = batch.column("assessment_id")
 
     has_date = days > MISSING_DATE
     assessed = np.where(has_date, days, 0).astype("datetime64[D]")
@@ -153,8 +202,7 @@ def cluster_batch(batch: pa.RecordBatch, profiles: ProfileSet, line0: int) -> tu
     if profiles.spec.valid_to is not None:
         in_force &= ~has_date | (assessed < np.datetime64(profiles.spec.valid_to, "D"))
 
-    x_safe = np.where(x < 0, NOT_KNOWN, x)
-    s = score(x_safe, profiles, psychosis_history=np.where(psy < 0, -1, psy), age=age, previous=np.where(prev < 0, -1, prev), in_force=in_force)
+    s = score(p.ratings, profiles, psychosis_history=p.psychosis, age=p.age, previous=p.previous, in_force=in_force)
 
     code_idx = np.array([CODE_INDEX[c] for c in STATUS])[s.status]
     clustered = (s.status == S_OK) | (s.status == S_VARIANCE)
@@ -162,13 +210,9 @@ def cluster_batch(batch: pa.RecordBatch, profiles: ProfileSet, line0: int) -> tu
     chosen = np.where(s.status == S_OK, s.top[:, 0], len(profiles.clusters))  # "00" slot for variance
 
     messages = np.full(n, "", dtype=object)
-    for r in np.nonzero(bad)[0]:
-        row = {name: batch.column(name)[r].as_py() for name in batch.schema.names}
-        try:
-            Assessment.from_mapping(row)
-        except AssessmentError as err:
-            code_idx[r] = CODE_INDEX[err.code]
-            messages[r] = f"line {line0 + r}: {err}"
+    for r, err in p.errors.items():
+        code_idx[r] = CODE_INDEX[err.code]
+        messages[r] = f"line {line0 + r}: {err}"
     clustered &= ~bad
 
     sc_values = ["A", "B", "C"]

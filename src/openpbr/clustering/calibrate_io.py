@@ -16,29 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-# The batch module's block parsers are reused so both commands read a row identically.
-from openpbr.clustering.batch import (
-    DICT,
-    INVALID,
-    INVALID_DATE,
-    MISSING,
-    MISSING_DATE,
-    OPTIONAL,
-    REQUIRED,
-    UnreadableFile,
-    _age,
-    _codes,
-    _date_days,
-    _header,
-    _problem_type,
-    _rating,
-    _yes_no,
-)
+# The batch module's block parser is reused so both commands read and validate a row identically.
+from openpbr.clustering.batch import DICT, INVALID, MISSING, OPTIONAL, REQUIRED, UnreadableFile, _codes, _header, parse_block
 from openpbr.clustering.profiles import ProfileSet
-from openpbr.clustering.ratings import ITEM_CODES, NOT_KNOWN, SCORED_CLUSTERS, Assessment, AssessmentError
+from openpbr.clustering.ratings import ITEM_CODES, NOT_KNOWN, SCORED_CLUSTERS
 
 LABEL = "cluster"
 VARIANCE_LABEL, UNUSED_LABEL = -10, -11  # distinct from the batch parsers' MISSING and INVALID
@@ -143,33 +126,15 @@ def _read_block(batch: pa.RecordBatch, profiles: ProfileSet, line0: int, all_ski
     n = batch.num_rows
     skipped: list[SkippedRow] = []
     col = {name: batch.column(name) for name in batch.schema.names}
-    x = np.stack([_codes(col[c], _rating) for c in ITEM_CODES], axis=1)
-    bad = (x < 0).any(axis=1) | (_codes(col["item_08_type"], _problem_type, missing=0) < 0)
-    psy = _codes(col["psychosis_history"], _yes_no, missing=-1) if "psychosis_history" in col else np.full(n, -1)
-    age = _codes(col["age"], _age, missing=-1) if "age" in col else np.full(n, -1)
-    if "assessed_on" in col:
-        bad |= _codes(col["assessed_on"], _date_days, missing=MISSING_DATE) == INVALID_DATE
-    if "previous_cluster" in col:
-        bad |= _codes(col["previous_cluster"], lambda t: 0 if _label(t) != INVALID else INVALID, missing=0) == INVALID
-    bad |= (psy == INVALID) | (age == INVALID)
-    aid_col = col["assessment_id"]
-    bad |= np.asarray(pc.fill_null(pc.equal(pc.utf8_trim_whitespace(aid_col), ""), True).to_numpy(zero_copy_only=False))
-    aid = aid_col.to_numpy(zero_copy_only=False)
+    p = parse_block(batch, profiles)  # the same parsing and validation as `openpbr cluster`
+    x, psy, age = p.ratings, p.psychosis, p.age
+    aid = col["assessment_id"].to_numpy(zero_copy_only=False)
+    keep = np.ones(n, dtype=bool)
+    for r, err in p.errors.items():
+        skipped.append(SkippedRow(int(line0 + r), str(aid[r] or ""), err.code.value, str(err)))
+        keep[r] = False
     y = _codes(col[LABEL], _label, missing=MISSING)
 
-    keep = np.ones(n, dtype=bool)
-    for r in np.nonzero(bad)[0]:
-        row = {name: batch.column(name)[r].as_py() for name in batch.schema.names}
-        try:
-            valid = Assessment.from_mapping(row)
-        except AssessmentError as err:
-            skipped.append(SkippedRow(int(line0 + r), str(row.get("assessment_id") or ""), err.code.value, str(err)))
-            keep[r] = False
-        else:  # the scalar validator is the authority
-            x[r] = valid.ratings
-            p = valid.context.psychosis_history
-            psy[r] = -1 if p is None else int(p)
-            age[r] = -1 if valid.context.age is None else valid.context.age
     for r in np.nonzero(keep & (y < 0))[0]:
         code, text = LABEL_PROBLEMS[int(y[r])]
         raw = col[LABEL][r].as_py()

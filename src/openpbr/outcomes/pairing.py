@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from openpbr.clustering.ratings import HONOS_ITEMS
 from openpbr.outcomes.config import Settings, outcome_rules
-from openpbr.outcomes.honos import HIGH, LOW, TRANSITIONS, honos_total, item_band, ratings_matrix
+from openpbr.outcomes.honos import HIGH, TRANSITIONS, honos_total, item_band, ratings_matrix
 from openpbr.outcomes.inputs import OutcomeInputs, column, days
 from openpbr.outcomes.keys import day_key, next_true, prev_true
 
@@ -241,7 +241,6 @@ def item_transitions(pairs: PairedOutcomes, rules: Settings | None = None, by: s
     fb = item_band(pairs.first_ratings[paired], rules)
     lb = item_band(pairs.latest_ratings[paired], rules)
     groups = column(pairs.table, by).astype(str)[paired] if by else np.full(int(paired.sum()), "all")
-    labels = {(LOW, LOW): "LL", (LOW, HIGH): "LH", (HIGH, LOW): "HL", (HIGH, HIGH): "HH"}
     rows = {"group": [], "item": [], "transition": [], "count": []}
     uniq, inv = np.unique(groups, return_inverse=True) if len(groups) else (np.array([], str), np.array([], int))
     for j, item in enumerate(HONOS_ITEMS[: fb.shape[1]]):

@@ -15,7 +15,7 @@ sums of whole pence, and a statement total is the plain sum of its lines.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from openpbr.clustering.review import review_due_array
-from openpbr.payment.activity import OPEN_END, col_days, col_str
+from openpbr.payment.activity import col_days, col_str
 from openpbr.payment.calendar import overlap
 from openpbr.payment.codes import PayCode
 from openpbr.payment.context import Context, weights_bp
