@@ -321,6 +321,45 @@ def iter_batches(path: Path, block_size: int = 8 << 20) -> Iterator[tuple[pa.Rec
         yield batch, stream.tell()
 
 
+def prefetch(items: Iterator, depth: int = 2) -> Iterator:
+    """Produce items on a background thread so reading the next block overlaps work on this one.
+
+    pyarrow parses CSV without holding the GIL, so on two cores the read of
+    block n+1 runs while block n is scored and written.
+    """
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                q.put(item)
+            q.put(done)
+        except BaseException as exc:  # hand the failure to the consumer
+            q.put(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    try:
+        while (item := q.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                worker.join(timeout=0.05)
+
+
 def cluster_file(
     in_path: str | Path,
     out_path: str | Path,
@@ -341,7 +380,7 @@ def cluster_file(
     try:
         with pa.OSFile(str(tmp), "wb") as sink:
             writer = None
-            for batch, pos in iter_batches(src):
+            for batch, pos in prefetch(iter_batches(src)):
                 table, s = cluster_batch(batch, profiles, line)
                 line += batch.num_rows
                 if writer is None:
