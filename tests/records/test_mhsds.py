@@ -114,3 +114,20 @@ def test_later_file_may_close_an_open_period(db, tmp_path):
     with db.connect() as c:
         assert c.execute(text("SELECT count(*) FROM discharges")).scalar_one() == 1
     assert import_mhsds(db, tmp_path).changed == 0
+
+
+def test_import_command_writes_every_rejected_row(db, tmp_path):
+    from typer.testing import CliRunner
+
+    from openpbr.cli import app
+
+    r801, r802, r803 = _files(tmp_path)
+    r801[1]["NHSNumber"] = "9434765918"
+    _write(tmp_path, r801, r802, r803)
+    rejects = tmp_path / "rejects.csv"
+    url = db.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(app, ["records", "import", str(tmp_path), "--db", url, "--rejects", str(rejects)])
+    assert result.exit_code == 1
+    rows = list(csv.DictReader(rejects.open()))
+    assert ("MHS801", "3", "NHSNumber") in {(r["file"], r["line"], r["field"]) for r in rows}
+    assert "9434765918" not in rejects.read_text(), "a rejected NHS number is never echoed"

@@ -79,7 +79,11 @@ def generate(
 
 
 @app.command("import")
-def import_(folder: Path = typer.Argument(..., help="Folder holding MHS801.csv, MHS802.csv, MHS803.csv"), db: Optional[str] = DB) -> None:
+def import_(
+    folder: Path = typer.Argument(..., help="Folder holding MHS801.csv, MHS802.csv, MHS803.csv"),
+    db: Optional[str] = DB,
+    rejects: Optional[Path] = typer.Option(None, "--rejects", help="Write every rejected row (file, line, field, reason) to this CSV"),
+) -> None:
     """Import MHSDS-shape CSVs: bad rows are reported and skipped; re-importing changes nothing."""
     from openpbr.records.mhsds import ImportFailed, import_mhsds
 
@@ -90,10 +94,18 @@ def import_(folder: Path = typer.Argument(..., help="Folder holding MHS801.csv, 
         console.print(f"[red]Import failed:[/red] {exc}")
         raise typer.Exit(2)
     console.print(f"inserted {dict(report.inserted)}; updated {dict(report.updated)}; unchanged {dict(report.unchanged)}")
+    if rejects is not None:
+        import csv
+
+        with rejects.open("w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["file", "line", "field", "reason"])
+            w.writerows((e.file, e.line, e.field, e.reason) for e in report.errors)
     for err in report.errors[:50]:
         console.print(f"[yellow]{err}[/yellow]")
     if report.errors:
-        console.print(f"[yellow]{len(report.errors)} row(s) rejected[/yellow]")
+        more = f"; all of them in {rejects}" if rejects else "; use --rejects FILE to list every one" if len(report.errors) > 50 else ""
+        console.print(f"[yellow]{len(report.errors)} row(s) rejected{more}[/yellow]")
         raise typer.Exit(1)
 
 
