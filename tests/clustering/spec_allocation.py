@@ -71,6 +71,13 @@ CASES = [
         "OK", "17", context={"psychosis_history": "Y"},
     ),  # fmt: skip
     Case("Mild cognitive impairment", {"item_04": 2, "item_05": 1, "item_07": 1}, "OK", "18"),
+    Case("Mild cognitive impairment, aged 70", {"item_04": 2, "item_05": 1, "item_07": 1}, "OK", "18", context={"age": "70"}),
+    Case(
+        "Same ratings, aged 30, no psychosis history",
+        {"item_04": 2, "item_05": 1, "item_07": 1},
+        "OK", "01", context={"age": "30", "psychosis_history": "N"},
+        note="Age is context: organic clusters break the provisional under-40 rule, so a clinician choosing 18 gives a reason.",
+    ),  # fmt: skip
     Case("Dementia, moderate need", {"item_04": 3, "item_05": 1, "item_07": 1, "item_08": 1, "item_09": 1, "item_10": 2}, "OK", "19"),
     Case("Dementia, high need", {"item_04": 4, "item_01": 3, "item_06": 1, "item_07": 2, "item_09": 3, "item_10": 4, "hist_a": 2, "hist_e": 3}, "OK", "20"),
     Case("Dementia, high physical need", {"item_04": 4, "item_05": 4, "item_10": 4, "item_11": 2, "hist_d": 2, "hist_e": 4}, "OK", "21"),

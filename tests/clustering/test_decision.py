@@ -79,3 +79,14 @@ def test_confirm_command_checks_a_decisions_file(tmp_path):
     assert rows["D1"]["decision"] == "OVERRIDE_REASON_REQUIRED" and "line 2" in rows["D1"]["message"]
     assert rows["D2"]["decision"] == "CONFIRMED" and rows["D2"]["cluster"] == "01"
     assert rows["D3"]["decision"] == "UNKNOWN_ASSESSMENT"
+
+
+def test_age_is_context_choosing_an_organic_cluster_at_30_needs_a_reason():
+    row = {c: "0" for c in ITEM_CODES} | {"item_04": "2", "item_05": "1", "item_07": "1", "assessment_id": "Y1", "age": "30", "psychosis_history": "N"}
+    a = Assessment.from_mapping(row)
+    alloc = suggest(a)
+    assert alloc.cluster == "01" and "18" in alloc.trace["breaches"]
+    with pytest.raises(DecisionError, match="rare before age 40"):
+        decide(a, alloc, "18", "clinician-7", None)
+    d = decide(a, alloc, "18", "clinician-7", "Acquired brain injury after road accident")
+    assert [str(r) for r in d.red_rules_broken] == ["18:organic-under-40"]

@@ -62,10 +62,9 @@ def red_rules_for(assessment: Assessment, cluster: str, profiles: ProfileSet) ->
         r = assessment.ratings[i]
         if red is not None and r != NOT_KNOWN and r not in red:
             bits |= 1 << i
-    history = assessment.context.psychosis_history
+    ctx = assessment.context
     for j, rule in enumerate(profiles.spec.context_rules):
-        wanted = rule.when.get("psychosis_history")
-        if history is not None and history == wanted and cluster in rule.clusters:
+        if cluster in rule.clusters and rule.applies(ctx.psychosis_history, ctx.age):
             bits |= 1 << (CTX_BIT0 + j)
     return red_rule_list(profiles, cluster, bits, assessment.ratings)
 

@@ -77,7 +77,7 @@ def score(
         key += g.ranking[gi][c]
         breach_mask |= g.breach[gi][c]
 
-    ctx_masks = _context_masks(profiles, psychosis_history, n)
+    ctx_masks = _context_masks(profiles, psychosis_history, age, n)
     for m in ctx_masks:
         breach_mask |= m
     cluster_bit = np.uint32(1) << np.arange(k, dtype=np.uint32)
@@ -132,22 +132,13 @@ def score(
     return Scores(fit=fit, breach=breach, top=top, top_fit=top_fit, top_bits=top_bits, status=status, stability=stability, not_known=not_known)
 
 
-def _context_masks(profiles: ProfileSet, psychosis_history: np.ndarray | None, n: int) -> list[np.ndarray]:
+def _context_masks(profiles: ProfileSet, psychosis_history: np.ndarray | None, age: np.ndarray | None, n: int) -> list[np.ndarray]:
     """One uint32 cluster mask per context rule, per row (0 where the rule does not apply)."""
     masks = []
     for rule in profiles.spec.context_rules:
-        m = np.zeros(n, dtype=np.uint32)
-        applies = np.ones(n, dtype=bool)
-        for field, wanted in rule.when.items():
-            if field != "psychosis_history":
-                raise ValueError(f"context rule {rule.id}: unsupported condition {field!r}")
-            if psychosis_history is None:
-                applies[:] = False
-            else:
-                applies &= np.asarray(psychosis_history) == (1 if wanted else 0)
         cbits = np.uint32(0)
         for c in rule.clusters:
             cbits |= np.uint32(1) << np.uint32(profiles.cluster_index(c))
-        m[applies] = cbits
-        masks.append(m)
+        applies = rule.applies_array(psychosis_history, age) if (psychosis_history is not None or age is not None) else np.zeros(n, dtype=bool)
+        masks.append(np.where(applies, cbits, np.uint32(0)).astype(np.uint32))
     return masks

@@ -100,14 +100,43 @@ class ItemProfile(BaseModel):
         return None if v is None else (v if isinstance(v, frozenset) else parse_ratings(v))
 
 
+CONTEXT_CONDITIONS = ("psychosis_history", "age_below")
+
+
 class ContextRule(BaseModel):
-    """A red rule on context rather than ratings, e.g. first-episode psychosis needs no psychosis history."""
+    """A red rule on context rather than ratings, e.g. first-episode psychosis needs no psychosis history.
+
+    Conditions (all must hold; unknown context never triggers a rule):
+    ``psychosis_history: true|false`` and ``age_below: N`` (age in whole years).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: str
     when: dict[str, Any]
     clusters: tuple[str, ...]
     reason: str
+
+    @field_validator("when")
+    @classmethod
+    def _conditions(cls, v: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(v) - set(CONTEXT_CONDITIONS)
+        if unknown or not v:
+            raise ValueError(f"context rule conditions must be among {CONTEXT_CONDITIONS}, got {sorted(v)}")
+        return v
+
+    def applies(self, psychosis_history: bool | None, age: int | None) -> bool:
+        """For one assessment's context."""
+        return bool(self.applies_array(np.array([-1 if psychosis_history is None else int(psychosis_history)]), np.array([-1 if age is None else age]))[0])
+
+    def applies_array(self, psychosis_history: np.ndarray | None, age: np.ndarray | None) -> np.ndarray:
+        """For many rows: psychosis_history 1/0/-1 (unknown), age in years or -1 (unknown)."""
+        n = len(psychosis_history if psychosis_history is not None else age if age is not None else [])
+        out = np.ones(n, dtype=bool)
+        if "psychosis_history" in self.when:
+            out &= False if psychosis_history is None else np.asarray(psychosis_history) == (1 if self.when["psychosis_history"] else 0)
+        if "age_below" in self.when:
+            out &= False if age is None else (np.asarray(age) >= 0) & (np.asarray(age) < int(self.when["age_below"]))
+        return out
 
 
 class ClusterProfile(BaseModel):
