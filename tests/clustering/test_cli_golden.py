@@ -82,3 +82,12 @@ def test_custom_profile_file_changes_the_answer(tmp_path):
     assert run("cluster", "--in", str(GOLDEN / "assessments.csv"), "--out", str(out), "--profiles", str(strict), "--quiet").exit_code == 0
     codes = {line.split(",")[10] for line in out.read_text().splitlines()[1:]}
     assert '"VARIANCE"' in codes
+
+
+def test_excel_style_file_with_bom_and_crlf_gives_the_same_output(tmp_path):
+    src = tmp_path / "excel.csv"
+    text = (GOLDEN / "assessments.csv").read_text(encoding="utf-8")
+    src.write_text(text.replace("\n", "\r\n"), encoding="utf-8-sig", newline="")
+    out = tmp_path / "o.csv"
+    assert run("cluster", "--in", str(src), "--out", str(out), "--quiet").exit_code == 0
+    assert out.read_text(encoding="utf-8") == (GOLDEN / "allocations.csv").read_text(encoding="utf-8")
