@@ -235,6 +235,46 @@ def verify(
     raise typer.Exit(1)
 
 
+@app.command("my-care")
+def my_care_command(
+    person: str = typer.Argument(..., help="Pseudonymous id, e.g. SU0000001"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Date (ISO), default today"),
+    db: Optional[str] = DB,
+) -> None:
+    """What a service user sees: my cluster, my care package, my next review and what my care costs."""
+    from openpbr.db import make_engine, session_scope
+    from openpbr.records.my_care import UnknownPerson, my_care
+
+    on = _date(as_of, date.today())
+    try:
+        with session_scope(make_engine(db)) as s:
+            view = my_care(s, person, on)
+    except UnknownPerson as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2)
+    console.print(f"[bold]My care[/bold] ({view.person}, as of {on.isoformat()})")
+    if view.cluster is None:
+        console.print("You are not in a care cluster at the moment.")
+    else:
+        console.print(f"My care cluster: [bold]{view.cluster} {view.cluster_name}[/bold], since {view.since.isoformat()}.")
+        if view.review_due:
+            days = view.days_to_review
+            when = f"in {days} days" if days >= 0 else f"{-days} days ago: it is overdue, ask your care team"
+            console.print(f"My next review is due by {view.review_due.isoformat()} ({when}).")
+        pkg = view.package
+        console.print(f"My care package: {pkg.name}: {', '.join(pkg.interventions)}; {pkg.frequency}.")
+        console.print(f"What it aims for: {', '.join(pkg.outcomes)}.")
+        cost = f"My care costs about £{view.cost_per_day:,.2f} a day: £{view.cost_so_far:,.2f} so far in this cluster"
+        if view.cost_to_review is not None:
+            cost += f", about £{view.cost_to_review:,.2f} up to my next review"
+        console.print(cost + ".")
+        if pkg.provisional:
+            console.print("[dim]The package and its cost are illustrative examples until the local contract's packages are loaded.[/dim]")
+    if view.history:
+        console.print("My clusters so far: " + "; ".join(
+            f"{h.cluster} {h.name} ({h.start_on.isoformat()} to {h.end_on.isoformat() if h.end_on else 'now'})" for h in view.history))
+
+
 @app.command()
 def history(
     start: str = typer.Option(..., "--from", help="First assessment date (ISO)"),
