@@ -53,3 +53,18 @@ def test_my_care_command(one_person, db_url):
     result = CliRunner().invoke(app, ["records", "my-care", "SU1", "--as-of", "2023-01-19", "--db", db_url], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "My care cluster:" in result.output and "My next review is due by" in result.output and "a day" in result.output
+
+
+def test_back_to_back_periods_in_one_cluster_read_as_one_stay():
+    from openpbr.records.my_care import PastCluster, _merge
+
+    d = date
+    got = _merge([
+        PastCluster("07", "x", d(2020, 1, 1), d(2021, 1, 1)),
+        PastCluster("07", "x", d(2021, 1, 1), d(2022, 1, 1)),
+        PastCluster("04", "y", d(2022, 1, 1), None),
+        PastCluster("04", "y", d(2023, 1, 1), None),  # a gap: a separate stay
+    ])
+    assert [(p.cluster, p.start_on, p.end_on, p.periods) for p in got] == [
+        ("07", d(2020, 1, 1), d(2022, 1, 1), 2), ("04", d(2022, 1, 1), None, 1), ("04", d(2023, 1, 1), None, 1),
+    ]

@@ -272,7 +272,8 @@ def my_care_command(
             console.print("[dim]The package and its cost are illustrative examples until the local contract's packages are loaded.[/dim]")
     if view.history:
         console.print("My clusters so far: " + "; ".join(
-            f"{h.cluster} {h.name} ({h.start_on.isoformat()} to {h.end_on.isoformat() if h.end_on else 'now'})" for h in view.history))
+            f"{h.cluster} {h.name} ({h.start_on.isoformat()} to {h.end_on.isoformat() if h.end_on else 'now'}"
+            + (f", reviewed {h.periods - 1} times)" if h.periods > 1 else ")") for h in view.history))
 
 
 @app.command()

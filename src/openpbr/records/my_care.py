@@ -25,6 +25,19 @@ class PastCluster:
     name: str
     start_on: date
     end_on: date | None
+    periods: int = 1  # back-to-back periods in the same cluster (each review opens a new one)
+
+
+def _merge(history: list[PastCluster]) -> tuple[PastCluster, ...]:
+    """A person thinks in stays in a cluster, not in review periods: join back-to-back ones."""
+    out: list[PastCluster] = []
+    for h in history:
+        last = out[-1] if out else None
+        if last and last.cluster == h.cluster and last.end_on == h.start_on:
+            out[-1] = PastCluster(h.cluster, h.name, last.start_on, h.end_on, last.periods + 1)
+        else:
+            out.append(h)
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -58,7 +71,7 @@ def my_care(session: Session, person: str, as_of: date) -> MyCare:
         select(ClusterPeriod).where(ClusterPeriod.service_user_id == su.id, ClusterPeriod.start_on <= as_of).order_by(ClusterPeriod.start_on)
     ).all()
     names = builtin_dataset("clusters")
-    history = tuple(PastCluster(p.chosen_cluster, names.resolve(p.chosen_cluster, p.start_on).value["name"], p.start_on, p.end_on) for p in periods)
+    history = _merge([PastCluster(p.chosen_cluster, names.resolve(p.chosen_cluster, p.start_on).value["name"], p.start_on, p.end_on) for p in periods])
     current = next((p for p in reversed(periods) if p.end_on is None or p.end_on > as_of), None)
     if current is None:
         return MyCare(person, as_of, None, None, None, None, None, None, None, None, history)
