@@ -17,6 +17,7 @@ def test_demo_runs_end_to_end(tmp_path):
                  "indicators.csv", "gaming-findings.csv", "outcomes-report.pdf", "openpbr-demo.sqlite"):
         assert (out / name).stat().st_size > 0, name
     assert "Audit chain intact" in result.output
+    assert "My care cluster:" in result.output and "My next review is due by" in result.output
     lines = list(csv.DictReader((out / "statements-2024-03.csv").open()))
     assert {row["contract_id"] for row in lines} >= {"R01-01X-CLUSTER", "R02-01X-PRORATA"}
     paid = [row for row in lines if row["line_no"]]

@@ -87,6 +87,20 @@ def commissioner_step(out_dir: Path, db: str) -> None:
     outcomes_cli.report(start=first, end=DEMO_MONTH, db=db, csv=None, synthetic=None, out=out_dir / "outcomes-report.pdf", title="Demo trust: outcomes and quality indicators")
 
 
+def service_user_step(db: str) -> None:
+    import calendar
+    from datetime import date
+
+    from openpbr.records import cli as records_cli
+    from openpbr.records.extract import cluster_periods
+
+    console.print(Rule("5. Service user: my cluster, my care package, my next review, what my care costs"))
+    y, m = (int(x) for x in DEMO_MONTH.split("-"))
+    month_end = date(y, m, calendar.monthrange(y, m)[1])
+    in_care = cluster_periods(db, month_end, month_end)  # periods covering the last day of the month
+    records_cli.my_care_command(person=min(in_care["person"].to_pylist()), as_of=month_end.isoformat(), db=db)
+
+
 def demo_command(
     out_dir: Path = typer.Option(Path("openpbr-demo"), "--out", help="Folder for the demo's output files (and its SQLite database)."),
     people: int = typer.Option(5_000, help="Service users in the synthetic demo trust."),
@@ -99,8 +113,9 @@ def demo_command(
     trust_step(out_dir, url, people)
     finance_step(out_dir, url)
     commissioner_step(out_dir, url)
+    service_user_step(url)
     console.print(Rule())
     console.print(f"Outputs written to {out_dir.resolve()}", soft_wrap=True)
     for p in sorted(out_dir.rglob("*")):
-        if p.is_file():
+        if p.is_file() and not p.name.endswith(("-wal", "-shm")):
             console.print(f"  {p.relative_to(out_dir)}", soft_wrap=True)

@@ -273,7 +273,7 @@ def my_care_command(
     if view.history:
         console.print("My clusters so far: " + "; ".join(
             f"{h.cluster} {h.name} ({h.start_on.isoformat()} to {h.end_on.isoformat() if h.end_on else 'now'}"
-            + (f", reviewed {h.periods - 1} times)" if h.periods > 1 else ")") for h in view.history))
+            + {1: ")", 2: ", reviewed once)"}.get(h.periods, f", reviewed {h.periods - 1} times)") for h in view.history))
 
 
 @app.command()
