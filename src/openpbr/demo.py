@@ -70,7 +70,8 @@ def finance_step(out_dir: Path, db: str) -> None:
     indicators = compute_indicators(read_inputs(db, start, end), start, end)
     bundle = bundle_from_records(db, start, end)
     keys = [ContractKey(c.contract_id, c.provider, c.commissioner) for c in contracts]
-    bundle.indicator_results = payment_indicator_results(indicators.results, keys, start, start)
+    # split by need group so contracts with social-value weights can weight people with the greatest needs
+    bundle.indicator_results = payment_indicator_results(indicators.results, keys, start, start, by_need_group=True)
     run = settle(contracts, bundle, start, end)
     print_run(run)
     _outputs(run, db, out_dir / f"statements-{DEMO_MONTH}.csv", out_dir / f"statements-{DEMO_MONTH}.pdf")

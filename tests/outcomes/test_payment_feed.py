@@ -46,3 +46,28 @@ def test_payment_engine_reads_the_rows():
                                   indicators=["reliable_improvement_rate"])
     value, info = indicator_value(t, {})
     assert float(value) == 0.5 and info["by_need_group"]["standard"]["eligible"] == 2
+
+
+def test_need_group_split_lets_payments_weight_the_people_with_greatest_needs():
+    from fractions import Fraction
+
+    from openpbr.payment.models.outcomes import indicator_value
+
+    s = Scenario()
+    # one improved person in a high-need cluster (05), one not improved in a standard cluster (04)
+    for cluster, first, latest, referred in (("05", 20, 10, "2023-06-01"), ("04", 20, 18, "2023-07-01")):
+        e = s.episode(referred, "2024-03-10", provider="P1", commissioner="C1")
+        s.period(e, cluster, referred, "2024-03-10")
+        s.assess(e, referred, first)
+        s.assess(e, "2024-03-10", latest)
+    run = compute_indicators(s.build(), date(2024, 3, 1), date(2024, 3, 31))
+    key = [ContractKey("K1", "P1", "C1")]
+    pooled = payment_indicator_results(run.results, key, date(2024, 3, 1), date(2024, 3, 31), indicators=["reliable_improvement_rate"])
+    split = payment_indicator_results(run.results, key, date(2024, 3, 1), date(2024, 3, 31), indicators=["reliable_improvement_rate"], by_need_group=True)
+    groups = {r["need_group"]: (r["achieved"], r["eligible"]) for r in split.to_pylist()}
+    assert groups == {"high": (1, 1), "standard": (0, 1)}
+    assert sum(a for a, _ in groups.values()) == pooled["achieved"][0].as_py() and sum(e for _, e in groups.values()) == pooled["eligible"][0].as_py()
+    assert indicator_value(split, {})[0] == indicator_value(pooled, {})[0] == Fraction(1, 2)  # unweighted: the same rate
+    weighted, info = indicator_value(split, {"high": "2"})
+    assert weighted == Fraction(2, 3)  # (2 x 1 + 0) / (2 x 1 + 1): improving high-need people is worth more
+    assert info["by_need_group"]["high"]["social_value_weight"] == "2"

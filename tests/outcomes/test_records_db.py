@@ -33,7 +33,7 @@ def test_indicators_from_records_db(db_url):
     num, den = np.array(r["numerator"].to_pylist()), np.array(r["denominator"].to_pylist())
     assert (num <= den).all()
     assert sum(run.populations.pairs.status_counts().values()) == inputs.episodes.num_rows
-    assert set(r["unit_type"].to_pylist()) == {"trust", "provider", "commissioner", "team", "cluster", "provider_commissioner"}
+    assert set(r["unit_type"].to_pylist()) == {"trust", "provider", "commissioner", "team", "cluster", "provider_commissioner", "provider_commissioner_need"}
     findings = detect_gaming(inputs, START, END)
     assert findings.num_rows > 0
 

@@ -32,9 +32,11 @@ from openpbr.outcomes.config import Settings, outcome_rules
 from openpbr.outcomes.definitions import IndicatorDefinition, evaluate, load_definitions
 from openpbr.outcomes.inputs import OutcomeInputs, column
 from openpbr.outcomes.keys import month_label
-from openpbr.outcomes.populations import CLUSTER_LABELS, Population, Populations, build_populations
+from openpbr.outcomes.populations import CLUSTER_LABELS, NONE_CLUSTER, Population, Populations, build_populations
+from openpbr.reference import builtin_dataset
 
-UNIT_TYPES = ("trust", "provider", "commissioner", "team", "cluster", "provider_commissioner")
+UNIT_TYPES = ("trust", "provider", "commissioner", "team", "cluster", "provider_commissioner", "provider_commissioner_need")
+NEED_GROUPS = "payment_need_groups"  # need group of each cluster [D]; the same dataset prices and weights use
 
 RESULT_SCHEMA = pa.schema([
     ("indicator_id", pa.string()), ("unit_type", pa.string()), ("unit", pa.string()), ("period", pa.string()),
@@ -50,8 +52,16 @@ class IndicatorRun:
     definitions: list[IndicatorDefinition]
 
 
-def _unit_codes(inputs: OutcomeInputs) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    out = {}
+def _need_group_of_cluster(on: date) -> tuple[np.ndarray, np.ndarray]:
+    """(labels, code per cluster 0..22): the need group of each cluster in force on ``on``; unclustered is standard."""
+    table = {e.key: str(e.value) for e in builtin_dataset(NEED_GROUPS).in_force(on)}
+    per_cluster = np.array([table.get(f"{c:02d}", "standard") for c in range(NONE_CLUSTER + 1)])
+    labels, codes = np.unique(per_cluster, return_inverse=True)
+    return labels, codes.astype(np.int64)
+
+
+def _unit_codes(inputs: OutcomeInputs, on: date) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    out = {"need_group": _need_group_of_cluster(on)}
     for u in ("provider", "commissioner", "team"):
         vals = column(inputs.episodes, u, "").astype(str)
         labels, codes = np.unique(vals, return_inverse=True)
@@ -69,6 +79,11 @@ def _group(pop: Population, unit_type: str, units) -> tuple[np.ndarray, np.ndarr
         return np.array(["all"]), np.zeros(len(pop), np.int64)
     if unit_type == "cluster":
         return CLUSTER_LABELS, pop.cluster.astype(np.int64)
+    if unit_type == "provider_commissioner_need":  # for outcome payments weighted by need group
+        pairs, per_episode = units["provider_commissioner"]
+        needs, per_cluster = units["need_group"]
+        labels = np.array([f"{p}|{g}" for p in pairs for g in needs])
+        return labels, per_episode[pop.ep_index] * len(needs) + per_cluster[pop.cluster]
     labels, per_episode = units[unit_type]
     return labels, per_episode[pop.ep_index]
 
@@ -85,7 +100,7 @@ def compute_indicators(
     rules = rules or outcome_rules(end)
     definitions = definitions if definitions is not None else load_definitions(end)
     pops = build_populations(inputs, rules, start, end)
-    units = _unit_codes(inputs)
+    units = _unit_codes(inputs, end)
     n_months = pops.month_to - pops.month_from + 1
     fingerprint = inputs.fingerprint()
     parts = []

@@ -27,43 +27,62 @@ class ContractKey:
 
 
 def payment_indicator_results(results: pa.Table, contracts: list[ContractKey], start: date, end: date,
-                              indicators: list[str] | None = None, kinds: dict[str, str] | None = None) -> pa.Table:
-    """One row per contract x indicator for the months from ``start`` to ``end`` inclusive."""
+                              indicators: list[str] | None = None, kinds: dict[str, str] | None = None,
+                              by_need_group: bool = False) -> pa.Table:
+    """One row per contract x indicator for the months from ``start`` to ``end`` inclusive.
+
+    With ``by_need_group`` a proportion indicator gives one row per need group
+    (achieved and eligible for that group), so the payment engine can apply its
+    social-value weights; counts stay one row per contract.
+    """
     first, last = f"{start:%Y-%m}", f"{end:%Y-%m}"
-    r = results.filter(pc.and_(pc.equal(results["unit_type"], "provider_commissioner"),
-                               pc.and_(pc.greater_equal(results["period"], first), pc.less_equal(results["period"], last))))
+    in_window = pc.and_(pc.greater_equal(results["period"], first), pc.less_equal(results["period"], last))
+    wanted = ["provider_commissioner"] + (["provider_commissioner_need"] if by_need_group else [])
+    r = results.filter(pc.and_(pc.is_in(results["unit_type"], value_set=pa.array(wanted)), in_window))
     if indicators:
         r = r.filter(pc.is_in(r["indicator_id"], value_set=pa.array(indicators)))
     rows = {k: [] for k in ("contract_id", "indicator", "value", "need_group", "achieved", "eligible", "definition_ref", "months", "trace")}
-    by_key: dict[tuple[str, str], list[dict]] = {}
+    by_key: dict[tuple[str, str, str], list[dict]] = {}
     for row in r.to_pylist():
-        by_key.setdefault((row["unit"], row["indicator_id"]), []).append(row)
+        by_key.setdefault((row["unit_type"], row["unit"], row["indicator_id"]), []).append(row)
     for c in contracts:
         unit = f"{c.provider}|{c.commissioner}"
-        for (u, ind), months in sorted(by_key.items()):
-            if u != unit:
+        for (unit_type, u, ind), months in sorted(by_key.items()):
+            if unit_type != "provider_commissioner" or u != unit:
                 continue
             trace0 = json.loads(months[0]["trace"])
             kind = (kinds or {}).get(ind) or trace0.get("kind", "proportion")
-            num = sum(m["numerator"] for m in months)
-            den = sum(m["denominator"] for m in months)
-            if kind == "proportion":
-                value, achieved, eligible = (num / den if den else None), num, den
-            else:
-                value, achieved, eligible = num / len(months), None, None
-            rows["contract_id"].append(c.contract_id)
-            rows["indicator"].append(ind)
-            rows["value"].append(None if value is None else f"{value:.6f}")
-            rows["need_group"].append(None)
-            rows["achieved"].append(achieved)
-            rows["eligible"].append(eligible)
-            rows["definition_ref"].append(months[0]["definition_ref"])
-            rows["months"].append(len(months))
-            rows["trace"].append(json.dumps({"unit": unit, "periods": [m["period"] for m in months],
-                                             "definition": months[0]["definition_ref"], "inputs": trace0.get("inputs"),
-                                             "rules": trace0.get("rules"), "provisional": any(m["provisional"] for m in months)},
-                                            sort_keys=True))
+            if kind == "proportion" and by_need_group:
+                groups = [(u2.rsplit("|", 1)[1], m2) for (t2, u2, i2), m2 in sorted(by_key.items())
+                          if t2 == "provider_commissioner_need" and i2 == ind and u2.rsplit("|", 1)[0] == unit]
+                for need, need_months in groups:
+                    _append(rows, c, ind, kind, need_months, f"{unit}|{need}", need)
+                continue
+            _append(rows, c, ind, kind, months, unit, None)
     schema = pa.schema([("contract_id", pa.string()), ("indicator", pa.string()), ("value", pa.string()), ("need_group", pa.string()),
                         ("achieved", pa.int64()), ("eligible", pa.int64()), ("definition_ref", pa.string()),
                         ("months", pa.int64()), ("trace", pa.string())])
     return pa.table(rows, schema=schema)
+
+
+def _append(rows: dict, c: ContractKey, ind: str, kind: str, months: list[dict], unit: str, need_group: str | None) -> None:
+    """One feed row from the monthly results of one unit: proportions sum numerators and denominators."""
+    trace0 = json.loads(months[0]["trace"])
+    num = sum(m["numerator"] for m in months)
+    den = sum(m["denominator"] for m in months)
+    if kind == "proportion":
+        value, achieved, eligible = (num / den if den else None), num, den
+    else:
+        value, achieved, eligible = num / len(months), None, None
+    rows["contract_id"].append(c.contract_id)
+    rows["indicator"].append(ind)
+    rows["value"].append(None if value is None else f"{value:.6f}")
+    rows["need_group"].append(need_group)
+    rows["achieved"].append(achieved)
+    rows["eligible"].append(eligible)
+    rows["definition_ref"].append(months[0]["definition_ref"])
+    rows["months"].append(len(months))
+    rows["trace"].append(json.dumps({"unit": unit, "periods": [m["period"] for m in months],
+                                     "definition": months[0]["definition_ref"], "inputs": trace0.get("inputs"),
+                                     "rules": trace0.get("rules"), "provisional": any(m["provisional"] for m in months)},
+                                    sort_keys=True))
