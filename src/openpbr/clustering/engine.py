@@ -6,7 +6,7 @@ Steps for each assessment (all rows at once):
    contribution table at the item's rating (9 contributes nothing); equal
    fits are ordered by profile specificity;
 2. red-rule breaches: OR over items of a per-(item, rating) cluster bitmask,
-   plus context rules (psychosis history);
+   plus context rules (psychosis history, age);
 3. ranking: clusters without a breach first, then by fit; the previous
    cluster keeps its place when within ``stability_margin`` of the best;
 4. the top candidate is suggested if its fit reaches ``variance_threshold``

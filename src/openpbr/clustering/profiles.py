@@ -301,12 +301,6 @@ class ProfileSet:
         return out
 
     @cached_property
-    def breach_bits(self) -> np.ndarray:
-        """[I, 10] uint32 bitmask over clusters breached by each item rating."""
-        weights = (np.uint32(1) << np.arange(len(self.clusters), dtype=np.uint32))
-        return (self.red_breach.astype(np.uint32) * weights).sum(axis=2).astype(np.uint32)
-
-    @cached_property
     def grouped(self) -> "GroupedTables":
         """The scoring tables with items combined in triples: 6 gathers per row instead of 18."""
         return GroupedTables.build(self)
