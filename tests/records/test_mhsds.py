@@ -131,3 +131,66 @@ def test_import_command_writes_every_rejected_row(db, tmp_path):
     rows = list(csv.DictReader(rejects.open()))
     assert ("MHS801", "3", "NHSNumber") in {(r["file"], r["line"], r["field"]) for r in rows}
     assert "9434765918" not in rejects.read_text(), "a rejected NHS number is never echoed"
+
+
+def _periods(engine):
+    """Cluster periods with their package, review and discharge, keyed by (ClustId, start)."""
+    from openpbr.records.models import Assessment as A, CarePackageAssignment as K, ClusterPeriod as P, Discharge as D, Review as R
+
+    q = (select(A.clust_id, P.start_on, P.end_on, P.chosen_cluster, P.suggested_cluster, P.fit, P.red_rule_breach,
+                P.chosen_by, P.override_reason, P.transition_reason, P.review_due, K.package_key, K.package_ref,
+                K.cost_per_cluster_day, K.start_on.label("k_start"), K.end_on.label("k_end"), R.due_on, R.reviewed_on,
+                R.late, D.discharged_on, D.from_cluster)
+         .join(A, A.id == P.assessment_id).outerjoin(K, K.cluster_period_id == P.id)
+         .outerjoin(R, R.cluster_period_id == P.id).outerjoin(D, D.cluster_period_id == P.id))
+    with engine.connect() as c:
+        rows = [r._asdict() for r in c.execute(q)]
+    for r in rows:
+        r["fit"] = None if r["fit"] is None else round(r["fit"], 3)  # the export writes three decimals
+    return {(r.pop("clust_id"), r.pop("start_on")): r for r in rows}
+
+
+def test_trust_export_loads_into_an_empty_database(db, small_size, tmp_path):
+    from openpbr.db import make_engine, upgrade
+    from openpbr.records.audit import verify
+    from openpbr.records.generate import generate_trust
+
+    source_url = f"sqlite:///{tmp_path / 'source.sqlite'}"
+    upgrade(source_url)
+    source = make_engine(source_url)
+    generate_trust(source, seed=11, size=small_size)
+    counts = export_mhsds(source, tmp_path / "files")
+    rep = import_mhsds(db, tmp_path / "files")
+    assert rep.errors == [] and rep.unchanged == {} and rep.updated == {}
+    assert rep.inserted == {"service_users": small_size.people, "MHS801": counts["MHS801"], "MHS803": counts["MHS803"]}
+
+    want, got = _periods(source), _periods(db)
+    source.dispose()
+    assert any(w["reviewed_on"] for w in want.values()) and any(w["discharged_on"] for w in want.values())
+    # Periods, fit, red-rule flag, review due dates, packages, reviews (due, done, late) and discharges all survive.
+    assert got == want
+
+    with db.connect() as c:
+        n_audit = c.execute(text("SELECT count(*) FROM audit_log")).scalar_one()
+        assert verify(c).ok
+    ended = sum(1 for w in want.values() if w["end_on"] is not None)  # each ended period: one review or discharge
+    overrides = sum(1 for w in want.values() if w["override_reason"])
+    assert n_audit == counts["MHS801"] + counts["MHS803"] + overrides + ended + 1  # + the import itself
+    before = _counts(db)
+    assert import_mhsds(db, tmp_path / "files").changed == 0 and _counts(db) == before
+
+
+def test_rejected_row_leaves_no_organisation_or_team_for_later_rows(db, tmp_path):
+    r801, r802, r803 = _files(tmp_path, 2)
+    import_mhsds(db, tmp_path)
+    # Line 3 names a new provider and team but is refused (SU1's NHS number differs); line 4 uses them too.
+    r801[1].update(ClustId="C9", NHSNumber=NHS[2], OrgIDProv="NEW1", CareProfTeamLocalId="NEW1-T1")
+    r801.append(dict(r801[0], ClustId="C8", LocalPatientId="SU8", NHSNumber=NHS[3], OrgIDProv="NEW1", CareProfTeamLocalId="NEW1-T1"))
+    r802 += [dict(r, ClustId=cid) for cid in ("C9", "C8") for r in r802[:18]]
+    _write(tmp_path, r801, r802, r803)
+    rep = import_mhsds(db, tmp_path)
+    assert [(e.file, e.line, e.field) for e in rep.errors] == [("MHS801", 3, "NHSNumber")]
+    assert rep.inserted == {"service_users": 1, "MHS801": 1}
+    with db.connect() as c:
+        q = text("SELECT t.code FROM teams t JOIN organisations o ON o.id = t.provider_id WHERE o.ods_code = 'NEW1'")
+        assert c.execute(q).scalars().all() == ["NEW1-T1"]

@@ -28,22 +28,20 @@ from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
 
 from openpbr.clustering import ITEM_CODES, review_due
 from openpbr.clustering.ratings import PROBLEM_TYPES, VALID_RATINGS, cluster_code
 from openpbr.db import make_engine
 from openpbr.records import audit
 from openpbr.records.careplans import package_for
+from openpbr.records.mhsds_load import Snapshot, write
 from openpbr.records.models import (
     ASSESSMENT_REASONS,
     ITEM_COLUMNS,
     Assessment,
-    CarePackageAssignment,
     ClusterPeriod,
     Discharge,
     Organisation,
-    Review,
     ServiceUser,
     Team,
 )
@@ -94,11 +92,21 @@ def _read(path: Path, name: str) -> list[tuple[int, dict[str, str]]]:
     if not path.exists():
         raise ImportFailed(f"{name}: file {path.name} not found")
     with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in FILES[name] if c not in (reader.fieldnames or ()) and c in _REQUIRED[name]]
+        # csv.DictReader's rules (blank lines skipped, short rows padded, extra and unnamed fields dropped), without its overhead
+        reader = csv.reader(fh)
+        header = next(reader, [])
+        missing = [c for c in FILES[name] if c not in header and c in _REQUIRED[name]]
         if missing:
             raise ImportFailed(f"{name}: missing columns {', '.join(missing)}")
-        return [(reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}) for row in reader]
+        out = []
+        for fields in reader:
+            if fields:
+                row = dict(zip(header, map(str.strip, fields)))
+                if len(fields) < len(header):
+                    row.update(dict.fromkeys(header[len(fields):], ""))
+                row.pop("", None)
+                out.append((reader.line_num, row))
+        return out
 
 
 _REQUIRED = {
@@ -129,39 +137,35 @@ def _need(row: dict, fld: str, max_len: int = 40) -> str:
     return text
 
 
-class _Loader:
-    def __init__(self, session: Session, report: ImportReport, actor: str):
-        self.s, self.report, self.actor = session, report, actor
-        self.events: list[audit.Event] = []
-        self.orgs = {o.ods_code: o for o in session.scalars(select(Organisation))}
-        self.teams = {t.code: t for t in session.scalars(select(Team))}
+class _Plan:
+    """Row checks, in the order and with the messages of a row-by-row load, against a :class:`Snapshot`."""
+
+    def __init__(self, snap: Snapshot, report: ImportReport, actor: str, nhs: dict[str, str | InvalidNHSNumber]):
+        self.snap, self.report, self.actor, self.nhs = snap, report, actor, nhs
+        self.events: list[tuple[str, str, str | int, dict]] = []  # (action, entity, entity id or provisional id, payload)
+        self._due: dict[tuple, date] = {}
+        self._packages: dict[tuple, object] = {}
 
     def reject(self, file: str, line: int, exc: _RowRejected) -> None:
         self.report.errors.append(RowError(file, line, exc.field, exc.reason))
 
-    def org(self, code: str, role: str, fld: str) -> Organisation:
+    def org(self, code: str, role: str, fld: str) -> int:
         if not (3 <= len(code) <= 5 and code.isalnum()):
             raise _RowRejected(fld, f"{code!r} is not an ODS code")
-        org = self.orgs.get(code)
-        if org is None:  # first sight of an organisation: record it by code
-            org = Organisation(ods_code=code, name=code, role=role)
-            self.s.add(org)
-            self.s.flush()
-            self.orgs[code] = org
-        elif org.role != role:
-            raise _RowRejected(fld, f"{code} is a {org.role}, not a {role}")
-        return org
+        found = self.snap.orgs.get(code)
+        if found is None:  # first sight of an organisation: record it by code
+            return self.snap.add("organisations", dict(ods_code=code, name=code, role=role))
+        if found[1] != role:
+            raise _RowRejected(fld, f"{code} is a {found[1]}, not a {role}")
+        return found[0]
 
-    def team(self, code: str, provider: Organisation) -> Team | None:
+    def team(self, code: str, provider_id: int) -> int | None:
         if not code:
             return None
-        t = self.teams.get(code)
-        if t is None:
-            t = Team(code=code, name=code, provider_id=provider.id)
-            self.s.add(t)
-            self.s.flush()
-            self.teams[code] = t
-        return t
+        tid = self.snap.teams.get(code)
+        if tid is None:
+            tid = self.snap.add("teams", dict(code=code, name=code, provider_id=provider_id))
+        return tid
 
     # MHS802 first: ratings are grouped by ClustId and checked before their MHS801 row.
     def ratings(self, rows) -> dict[str, dict]:
@@ -187,12 +191,11 @@ class _Loader:
                 self.reject("MHS802", line, exc)
         return out
 
-    def assessment(self, line: int, row: dict, ratings: dict[str, dict]) -> None:
+    def assessment(self, row: dict, ratings: dict[str, dict]) -> None:
         cid = _need(row, "ClustId")
-        try:
-            nhs = normalise_nhs_number(row.get("NHSNumber"))
-        except InvalidNHSNumber as exc:
-            raise _RowRejected("NHSNumber", str(exc)) from None
+        nhs = self.nhs[row.get("NHSNumber")]
+        if isinstance(nhs, InvalidNHSNumber):
+            raise _RowRejected("NHSNumber", str(nhs))
         pseudo = _need(row, "LocalPatientId", 20)
         assessed_on = _date(row, "AssToolCompDate")
         reason = row.get("ClustToolAssReason", "")
@@ -206,40 +209,42 @@ class _Loader:
         birth = row.get("BirthYear", "")
         if birth and not (birth.isdigit() and 1880 <= int(birth) <= assessed_on.year):
             raise _RowRejected("BirthYear", f"{birth!r} is not a year of birth")
-        provider = self.org(row.get("OrgIDProv", ""), "provider", "OrgIDProv")
-        su = self.s.scalar(select(ServiceUser).where(ServiceUser.pseudo_id == pseudo))
-        if su is None:
-            if self.s.scalar(select(ServiceUser.id).where(ServiceUser.nhs_number == nhs)) is not None:
+        provider_id = self.org(row.get("OrgIDProv", ""), "provider", "OrgIDProv")
+        person = self.snap.people.get(pseudo)
+        new_person = person is None
+        if new_person:
+            if nhs in self.snap.nhs_held:
                 raise _RowRejected("NHSNumber", "already held for a different LocalPatientId")
-            su = ServiceUser(pseudo_id=pseudo, nhs_number=nhs, birth_year=int(birth) if birth else None)
-            self.s.add(su)
-            self.s.flush()
-            self.report.inserted["service_users"] += 1
-        elif su.nhs_number != nhs:
+            su_id = self.snap.add("service_users", dict(pseudo_id=pseudo, nhs_number=nhs, birth_year=int(birth) if birth else None))
+        elif person[1] != nhs:
             raise _RowRejected("NHSNumber", f"does not match the NHS number held for {pseudo}")
-        team = self.team(row.get("CareProfTeamLocalId", ""), provider)
-        values = dict(service_user_id=su.id, team_id=team.id if team else None, assessor=assessor, assessed_on=assessed_on,
+        else:
+            su_id = person[0]
+        team_id = self.team(row.get("CareProfTeamLocalId", ""), provider_id)
+        values = dict(service_user_id=su_id, team_id=team_id, assessor=assessor, assessed_on=assessed_on,
                       reason=reason, clust_cat=row.get("ClustCat") or "01", item_08_type=got.get("item_08_type"),
                       **{c: got[c] for c in ITEM_COLUMNS})
-        stored = self.s.scalar(select(Assessment).where(Assessment.clust_id == cid))
+        stored = self.snap.assessments.get(cid)
         if stored is not None:
-            diff = [k for k, v in values.items() if getattr(stored, k) != v]
+            diff = [k for k, v in values.items() if stored[k] != v]
             if diff:
                 raise _RowRejected(diff[0], f"ClustId {cid} is already stored with a different {diff[0]}")
             self.report.unchanged["MHS801"] += 1
             return
-        self.s.add(Assessment(clust_id=cid, **values))
+        self.snap.add("assessments", dict(clust_id=cid, **values))
+        if new_person:
+            self.report.inserted["service_users"] += 1
         self.report.inserted["MHS801"] += 1
-        self.events.append(audit.Event(self.actor, "assessment", "assessment", cid, dict(
+        self.events.append(("assessment", "assessment", cid, dict(
             person=pseudo, assessed_on=assessed_on, reason=reason, ratings=[got[c] for c in ITEM_COLUMNS], source="MHS801 import")))
 
-    def period(self, line: int, row: dict) -> None:
+    def period(self, row: dict) -> None:
         cid = _need(row, "ClustId")
-        a = self.s.scalar(select(Assessment).where(Assessment.clust_id == cid))
+        a = self.snap.assessments.get(cid)
         if a is None:
             raise _RowRejected("ClustId", f"no MHS801 assessment {cid} (in this import or stored)")
         start, end = _date(row, "StartDateCareClust"), _date(row, "EndDateCareClust", required=False)
-        if start < a.assessed_on:
+        if start < a["assessed_on"]:
             raise _RowRejected("StartDateCareClust", "before the assessment date")
         if end is not None and end < start:
             raise _RowRejected("EndDateCareClust", "before StartDateCareClust")
@@ -268,65 +273,103 @@ class _Loader:
         end_reason = row.get("EndReason") or None
         if end_reason not in (None, "review", "transition", "discharge"):
             raise _RowRejected("EndReason", f"{end_reason!r} is not review, transition or discharge")
-        commissioner = self.org(row.get("OrgIDComm", ""), "commissioner", "OrgIDComm")
-        provider_id = self.s.scalar(select(Team.provider_id).where(Team.id == a.team_id)) if a.team_id else None
+        commissioner_id = self.org(row.get("OrgIDComm", ""), "commissioner", "OrgIDComm")
+        provider_id = self.snap.team_provider.get(a["team_id"]) if a["team_id"] else None
         if provider_id is None:
             raise _RowRejected("ClustId", "assessment has no team, so the provider is unknown")
-        values = dict(service_user_id=a.service_user_id, provider_id=provider_id, commissioner_id=commissioner.id,
-                      team_id=a.team_id, suggested_cluster=suggested, fit=fit, chosen_cluster=chosen,
+        values = dict(service_user_id=a["service_user_id"], provider_id=provider_id, commissioner_id=commissioner_id,
+                      team_id=a["team_id"], suggested_cluster=suggested, fit=fit, chosen_cluster=chosen,
                       chosen_by=_need(row, "ChosenBy"), override_reason=override,
                       transition_reason=row.get("TransitionReason") or None,
-                      red_rule_breach=row.get("RedRuleBreach", "").upper() == "Y", review_due=review_due(start, chosen))
-        stored = self.s.scalar(select(ClusterPeriod).where(ClusterPeriod.assessment_id == a.id, ClusterPeriod.start_on == start))
+                      red_rule_breach=row.get("RedRuleBreach", "").upper() == "Y", review_due=self._review_due(start, chosen))
+        stored = self.snap.periods.get((a["id"], start))
         if stored is not None:
-            diff = [k for k, v in values.items() if getattr(stored, k) != v]
+            diff = [k for k, v in values.items() if stored[k] != v]
             if diff:
                 raise _RowRejected(diff[0], f"cluster period for ClustId {cid} is already stored with a different {diff[0]}")
-            if stored.end_on == end:
+            if stored["end_on"] == end:
                 self.report.unchanged["MHS803"] += 1
                 return
-            if stored.end_on is not None:
-                raise _RowRejected("EndDateCareClust", f"period already ended on {stored.end_on}")
-            stored.end_on = end
+            if stored["end_on"] is not None:
+                raise _RowRejected("EndDateCareClust", f"period already ended on {stored['end_on']}")
+            self.snap.close_period(stored, end)
             self.report.updated["MHS803"] += 1
             self._after_end(stored, end_reason, cid)
             return
-        clash = self.s.scalar(select(ClusterPeriod.id).where(
-            ClusterPeriod.service_user_id == a.service_user_id, ClusterPeriod.start_on < (end or date.max),
-            (ClusterPeriod.end_on.is_(None)) | (ClusterPeriod.end_on > start)))
-        if clash is not None:
-            raise _RowRejected("StartDateCareClust", "overlaps another cluster period for this person")
-        p = ClusterPeriod(assessment_id=a.id, start_on=start, end_on=end, **values)
-        self.s.add(p)
-        self.s.flush()
-        try:
-            pkg = package_for(chosen, start)
-            self.s.add(CarePackageAssignment(service_user_id=a.service_user_id, cluster_period_id=p.id, package_key=pkg.key,
-                                             package_ref=pkg.ref, cost_per_cluster_day=pkg.cost_per_cluster_day,
-                                             start_on=start, end_on=end))
-        except NotInForce:
-            pass
+        for q in self.snap.periods_of.get(a["service_user_id"], ()):
+            if q["start_on"] < (end or date.max) and (q["end_on"] is None or q["end_on"] > start):
+                raise _RowRejected("StartDateCareClust", "overlaps another cluster period for this person")
+        p = dict(assessment_id=a["id"], start_on=start, end_on=end, version=1, **values)
+        pid = self.snap.add("cluster_periods", p)
+        pkg = self._package(chosen, start)
+        if pkg is not None:
+            self.snap.add("care_package_assignments", dict(
+                service_user_id=a["service_user_id"], cluster_period_id=pid, package_key=pkg.key, package_ref=pkg.ref,
+                cost_per_cluster_day=pkg.cost_per_cluster_day, start_on=start, end_on=end))
         self.report.inserted["MHS803"] += 1
-        self.events.append(audit.Event(self.actor, "allocation", "cluster_period", str(p.id), dict(
+        self.events.append(("allocation", "cluster_period", pid, dict(
             clust_id=cid, suggested=suggested, chosen=chosen, start_on=start, end_on=end, source="MHS803 import")))
         if override:
-            self.events.append(audit.Event(self.actor, "override", "cluster_period", str(p.id), dict(
+            self.events.append(("override", "cluster_period", pid, dict(
                 suggested=suggested, chosen=chosen, reason=override, source="MHS803 import")))
         if end is not None:
             self._after_end(p, end_reason, cid)
 
-    def _after_end(self, p: ClusterPeriod, end_reason: str | None, cid: str) -> None:
+    def _after_end(self, p: dict, end_reason: str | None, cid: str) -> None:
         """A discharge row for EndReason=discharge; otherwise the end is the review of this period."""
         if end_reason == "discharge":
-            self.s.add(Discharge(service_user_id=p.service_user_id, cluster_period_id=p.id, discharged_on=p.end_on,
-                                 discharged_by=p.chosen_by, from_cluster=p.chosen_cluster, reason="MHS803 import"))
-            self.events.append(audit.Event(self.actor, "discharge", "cluster_period", str(p.id), dict(clust_id=cid, on=p.end_on)))
-        elif end_reason in ("review", "transition") and p.review_due is not None:
-            self.s.add(Review(cluster_period_id=p.id, service_user_id=p.service_user_id, due_on=p.review_due,
-                              reviewed_on=p.end_on, reviewed_by=p.chosen_by, late=p.end_on > p.review_due,
-                              outcome="confirmed" if end_reason == "review" else "changed"))
-            self.events.append(audit.Event(self.actor, "review", "cluster_period", str(p.id), dict(
-                clust_id=cid, due_on=p.review_due, reviewed_on=p.end_on)))
+            self.snap.add("discharges", dict(service_user_id=p["service_user_id"], cluster_period_id=p["id"],
+                                             discharged_on=p["end_on"], discharged_by=p["chosen_by"],
+                                             from_cluster=p["chosen_cluster"], reason="MHS803 import"))
+            self.events.append(("discharge", "cluster_period", p["id"], dict(clust_id=cid, on=p["end_on"])))
+        elif end_reason in ("review", "transition") and p["review_due"] is not None:
+            self.snap.add("reviews", dict(cluster_period_id=p["id"], service_user_id=p["service_user_id"],
+                                          due_on=p["review_due"], reviewed_on=p["end_on"], reviewed_by=p["chosen_by"],
+                                          late=p["end_on"] > p["review_due"],
+                                          outcome="confirmed" if end_reason == "review" else "changed"))
+            self.events.append(("review", "cluster_period", p["id"], dict(
+                clust_id=cid, due_on=p["review_due"], reviewed_on=p["end_on"])))
+
+    # Reference data lookups repeat for the same cluster and date: remember them.
+    def _review_due(self, start: date, cluster: str) -> date:
+        key = (start, cluster)
+        if key not in self._due:
+            self._due[key] = review_due(start, cluster)
+        return self._due[key]
+
+    def _package(self, cluster: str, start: date):
+        key = (cluster, start)
+        if key not in self._packages:
+            try:
+                self._packages[key] = package_for(cluster, start)
+            except NotInForce:
+                self._packages[key] = None
+        return self._packages[key]
+
+    def audit_events(self, ids: dict[int, int]) -> list[audit.Event]:
+        """The queued events, with provisional period ids replaced by stored ones."""
+        return [audit.Event(self.actor, action, entity, str(ids.get(eid, eid)) if isinstance(eid, int) else eid, payload)
+                for action, entity, eid, payload in self.events]
+
+
+def _nhs_numbers(rows: list) -> dict[str, str | InvalidNHSNumber]:
+    """Each NHSNumber in MHS801, normalised once (or the reason it is invalid)."""
+    out: dict[str, str | InvalidNHSNumber] = {}
+    for _, row in rows:
+        raw = row.get("NHSNumber")
+        if raw not in out:
+            try:
+                out[raw] = normalise_nhs_number(raw)
+            except InvalidNHSNumber as exc:
+                out[raw] = exc
+    return out
+
+
+def _keys(rows: dict[str, list], nhs: dict) -> dict[str, set[str]]:
+    """ClustIds, LocalPatientIds and NHS numbers the files mention: what the snapshot needs to read."""
+    return dict(clust_ids={r.get("ClustId", "") for n in ("MHS801", "MHS803") for _, r in rows[n]},
+                pseudo_ids={r.get("LocalPatientId", "") for _, r in rows["MHS801"]},
+                nhs_numbers={v for v in nhs.values() if isinstance(v, str)})
 
 
 def _file_digest(folder: Path) -> dict[str, str]:
@@ -340,27 +383,30 @@ def import_mhsds(db: Engine | str | None, folder: str | Path, *, actor: str = "i
     report = ImportReport()
     engine = db if isinstance(db, Engine) else make_engine(db)
     try:
-        with Session(engine, expire_on_commit=False) as s, s.begin():
-            loader = _Loader(s, report, actor)
-            ratings = loader.ratings(rows["MHS802"])
+        with engine.begin() as conn:
+            nhs = _nhs_numbers(rows["MHS801"])
+            snap = Snapshot(conn, **_keys(rows, nhs))
+            plan = _Plan(snap, report, actor, nhs)
+            ratings = plan.ratings(rows["MHS802"])
             for line, row in rows["MHS801"]:
                 try:
-                    with s.begin_nested():  # a rejected row leaves no partial person or team behind
-                        loader.assessment(line, row, ratings)
+                    with snap.row():  # a rejected row leaves no person, team or organisation behind
+                        plan.assessment(row, ratings)
                 except _RowRejected as exc:
-                    loader.reject("MHS801", line, exc)
-            s.flush()
+                    plan.reject("MHS801", line, exc)
             for line, row in sorted(rows["MHS803"], key=lambda lr: (lr[1].get("StartDateCareClust", ""), lr[0])):
                 try:
-                    with s.begin_nested():
-                        loader.period(line, row)
+                    with snap.row():
+                        plan.period(row)
                 except _RowRejected as exc:
-                    loader.reject("MHS803", line, exc)
+                    plan.reject("MHS803", line, exc)
+            ids = write(conn, snap)
             if report.changed:
-                loader.events.append(audit.Event(actor, "import", "mhsds", folder.name, dict(
+                events = plan.audit_events(ids)
+                events.append(audit.Event(actor, "import", "mhsds", folder.name, dict(
                     files=_file_digest(folder), inserted=dict(report.inserted), updated=dict(report.updated),
                     rejected=len(report.errors))))
-                audit.append_many(s, loader.events)
+                audit.append_many(conn, events)
     except (ImportFailed, KeyboardInterrupt):
         raise
     except Exception as exc:
