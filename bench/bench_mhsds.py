@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import os
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-PG_ADMIN = os.environ.get("OPENPBR_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+from scratch_db import scratch_database  # bench/ is on sys.path when a benchmark runs
+
 
 
 def load_importer(path: str | None):
@@ -48,33 +47,13 @@ def export_trust(folder: Path, people: int, years: int, seed: int) -> dict[str, 
 
 
 def time_import(backend: str, importer, files: Path, scratch: Path) -> dict:
-    import sqlalchemy as sa
-
     from openpbr.db import upgrade
 
-    cleanup = None
-    if backend == "sqlite":
-        url = f"sqlite:///{scratch / f'target-{uuid.uuid4().hex[:8]}.sqlite'}"
-    else:
-        admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        name = f"openpbr_bench_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as c:
-            c.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
-
-        def cleanup():
-            with admin.connect() as c:
-                c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
-
-    try:
+    with scratch_database(backend, scratch) as url:
         upgrade(url)
         t = time.perf_counter()
         report = importer(url, files)
         seconds = time.perf_counter() - t
-    finally:
-        if cleanup:
-            cleanup()
     n = report.inserted["MHS801"]
     return {"backend": backend, "seconds": round(seconds, 2), "assessments": n, "periods": report.inserted["MHS803"],
             "errors": len(report.errors), "assessments_per_s": round(n / seconds)}

@@ -14,17 +14,14 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from datetime import date
 
-PG_ADMIN = os.environ.get("OPENPBR_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+from scratch_db import scratch_database  # bench/ is on sys.path when a benchmark runs
+
 
 
 def run_one(backend: str, people: int, years: int, seed: int) -> dict:
-    import sqlalchemy as sa
-
     from openpbr.db import make_engine, upgrade
     from openpbr.records import extract
     from openpbr.records.audit import verify
@@ -32,23 +29,8 @@ def run_one(backend: str, people: int, years: int, seed: int) -> dict:
     from openpbr.records.month import run_month
     from openpbr.records.worklist import review_worklist, summarise
 
-    cleanup = None
-    if backend == "sqlite":
-        tmp = tempfile.mkdtemp()
-        url = f"sqlite:///{tmp}/bench.sqlite"
-    else:
-        admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        name = f"openpbr_bench_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as c:
-            c.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
-
-        def cleanup():
-            with admin.connect() as c:
-                c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
     out: dict = {"backend": backend, "people": people, "years": years}
-    try:
+    with scratch_database(backend) as url:
         t = time.perf_counter()
         upgrade(url)
         out["migrate_s"] = time.perf_counter() - t
@@ -83,9 +65,6 @@ def run_one(backend: str, people: int, years: int, seed: int) -> dict:
         engine.dispose()
         if backend == "sqlite":
             out["sqlite_file_mb"] = round(os.path.getsize(url.removeprefix("sqlite:///")) / 1e6, 1)
-    finally:
-        if cleanup:
-            cleanup()
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return out
 
