@@ -57,7 +57,7 @@ def finance_step(out_dir: Path, db: str) -> None:
     from openpbr.outcomes.indicators import compute_indicators
     from openpbr.outcomes.payment_feed import ContractKey, payment_indicator_results
     from openpbr.outcomes.records_adapter import read_inputs
-    from openpbr.payment.cli import _outputs, print_run
+    from openpbr.payment.cli import print_run, write_outputs
     from openpbr.payment.contracts import load_contracts
     from openpbr.payment.records_source import bundle_from_records
     from openpbr.payment.settle import settle
@@ -74,7 +74,7 @@ def finance_step(out_dir: Path, db: str) -> None:
     bundle.indicator_results = payment_indicator_results(indicators.results, keys, start, start, by_need_group=True)
     run = settle(contracts, bundle, start, end)
     print_run(run)
-    _outputs(run, db, out_dir / f"statements-{DEMO_MONTH}.csv", out_dir / f"statements-{DEMO_MONTH}.pdf")
+    write_outputs(run, db, out_dir / f"statements-{DEMO_MONTH}.csv", out_dir / f"statements-{DEMO_MONTH}.pdf")
 
 
 def commissioner_step(out_dir: Path, db: str) -> None:

@@ -91,3 +91,18 @@ def test_excel_style_file_with_bom_and_crlf_gives_the_same_output(tmp_path):
     out = tmp_path / "o.csv"
     assert run("cluster", "--in", str(src), "--out", str(out), "--quiet").exit_code == 0
     assert out.read_text(encoding="utf-8") == (GOLDEN / "allocations.csv").read_text(encoding="utf-8")
+
+
+def test_calibrate_command_offers_exactly_the_engine_methods():
+    # the command keeps its own copy so start-up does not import the optimiser
+    from openpbr.clustering.calibrate import METHODS
+    from openpbr.clustering.calibrate_cli import METHODS as OFFERED
+
+    assert tuple(OFFERED) == tuple(METHODS)
+
+
+def test_explain_finds_one_assessment_in_a_file():
+    result = run("explain", "--in", str(GOLDEN / "assessments.csv"), "--id", "A00000007")
+    assert result.exit_code == 0 and "Assessment A00000007" in result.output
+    missing = run("explain", "--in", str(GOLDEN / "assessments.csv"), "--id", "NOPE")
+    assert missing.exit_code == 2

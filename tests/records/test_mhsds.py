@@ -3,12 +3,12 @@ import csv
 import pytest
 from sqlalchemy import func, select, text
 
+from openpbr.clustering.ratings import ITEM_CODES as ITEMS
 from openpbr.records import mhsds
 from openpbr.records.mhsds import ImportFailed, export_mhsds, import_mhsds
 from openpbr.records.models import Base
 
 RATINGS = (0, 0, 0, 0, 0, 0, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0)
-ITEMS = (*(f"item_{n:02d}" for n in range(1, 14)), "hist_a", "hist_b", "hist_c", "hist_d", "hist_e")
 NHS = ["9434765919", "9990000018", "9990000026", "9990000034"]
 
 

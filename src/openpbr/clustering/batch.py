@@ -65,7 +65,7 @@ class Summary:
         return sum(n for c, n in self.codes.items() if not ResultCode(c).clustered)
 
 
-def _header(path: Path) -> list[str]:
+def read_header(path: Path) -> list[str]:
     with path.open("r", encoding="utf-8-sig", newline="") as f:
         first = f.readline()
     if not first.strip():
@@ -75,7 +75,7 @@ def _header(path: Path) -> list[str]:
     return [h.strip() for h in next(csv.reader([first]))]
 
 
-def _codes(arr: pa.Array, parse: Callable[[str], int], missing: int = MISSING) -> np.ndarray:
+def dictionary_codes(arr: pa.Array, parse: Callable[[str], int], missing: int = MISSING) -> np.ndarray:
     """Map a dictionary-encoded column to int codes: each distinct text parsed once."""
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
@@ -153,13 +153,13 @@ def parse_block(batch: pa.RecordBatch, profiles: ProfileSet) -> ParsedBlock:
     """Vectorised parsing; rows it flags are re-checked by ``Assessment.from_mapping``, the authority."""
     n = batch.num_rows
     col = {name: batch.column(name) for name in batch.schema.names}
-    x = np.stack([_codes(col[c], _rating) for c in ITEM_CODES], axis=1)
+    x = np.stack([dictionary_codes(col[c], _rating) for c in ITEM_CODES], axis=1)
     bad = (x < 0).any(axis=1)
-    bad |= _codes(col["item_08_type"], _problem_type, missing=0) < 0
-    psy = _codes(col["psychosis_history"], _yes_no) if "psychosis_history" in col else np.full(n, MISSING)
-    age = _codes(col["age"], _age) if "age" in col else np.full(n, MISSING)
-    prev = _codes(col["previous_cluster"], _previous(profiles)) if "previous_cluster" in col else np.full(n, MISSING)
-    days = _codes(col["assessed_on"], _date_days, missing=MISSING_DATE) if "assessed_on" in col else np.full(n, MISSING_DATE)
+    bad |= dictionary_codes(col["item_08_type"], _problem_type, missing=0) < 0
+    psy = dictionary_codes(col["psychosis_history"], _yes_no) if "psychosis_history" in col else np.full(n, MISSING)
+    age = dictionary_codes(col["age"], _age) if "age" in col else np.full(n, MISSING)
+    prev = dictionary_codes(col["previous_cluster"], _previous(profiles)) if "previous_cluster" in col else np.full(n, MISSING)
+    days = dictionary_codes(col["assessed_on"], _date_days, missing=MISSING_DATE) if "assessed_on" in col else np.full(n, MISSING_DATE)
     bad |= (psy == INVALID) | (age == INVALID) | (prev == INVALID) | (days == INVALID_DATE)
     aid = col["assessment_id"]
     bad |= np.asarray(pc.fill_null(pc.equal(pc.utf8_trim_whitespace(aid), ""), True).to_numpy(zero_copy_only=False))
@@ -298,7 +298,7 @@ def _explain_rows(messages: np.ndarray, s, rows: np.ndarray, profiles: ProfileSe
 
 def iter_batches(path: Path, block_size: int = 8 << 20) -> Iterator[tuple[pa.RecordBatch, int]]:
     """Yield (batch, bytes_read_so_far) from a CSV file with the clustering columns."""
-    header = _header(path)
+    header = read_header(path)
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise UnreadableFile(f"{path}: missing required column(s): {', '.join(missing)}")

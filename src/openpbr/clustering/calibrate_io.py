@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 # The batch module's block parser is reused so both commands read and validate a row identically.
-from openpbr.clustering.batch import DICT, INVALID, MISSING, OPTIONAL, REQUIRED, UnreadableFile, _codes, _header, parse_block
+from openpbr.clustering.batch import DICT, INVALID, MISSING, OPTIONAL, REQUIRED, UnreadableFile, dictionary_codes, parse_block, read_header
 from openpbr.clustering.profiles import ProfileSet
 from openpbr.clustering.ratings import ITEM_CODES, NOT_KNOWN, SCORED_CLUSTERS
 
@@ -91,7 +91,7 @@ def read_history(path: str | Path, profiles: ProfileSet, block_size: int = 8 << 
     src = Path(path)
     if not src.is_file():
         raise UnreadableFile(f"{src}: no such file")
-    header = _header(src)
+    header = read_header(src)
     missing = [c for c in (*REQUIRED, LABEL) if c not in header]
     if missing:
         raise UnreadableFile(f"{src}: missing required column(s): {', '.join(missing)}")
@@ -133,7 +133,7 @@ def _read_block(batch: pa.RecordBatch, profiles: ProfileSet, line0: int, all_ski
     for r, err in p.errors.items():
         skipped.append(SkippedRow(int(line0 + r), str(aid[r] or ""), err.code.value, str(err)))
         keep[r] = False
-    y = _codes(col[LABEL], _label, missing=MISSING)
+    y = dictionary_codes(col[LABEL], _label, missing=MISSING)
 
     for r in np.nonzero(keep & (y < 0))[0]:
         code, text = LABEL_PROBLEMS[int(y[r])]

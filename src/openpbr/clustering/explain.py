@@ -19,10 +19,11 @@ def row_from_file(path: Path, assessment_id: str | None) -> dict | None:
     import pyarrow as pa
 
     table = pacsv.read_csv(str(path), convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in (*ITEM_CODES, "assessment_id", "item_08_type", "age", "previous_cluster", "psychosis_history", "assessed_on")}))
-    for row in table.to_pylist():
-        if assessment_id is None or str(row.get("assessment_id")) == assessment_id:
-            return row
-    return None
+    if assessment_id is not None:  # filter in Arrow: only the matching row becomes Python objects
+        import pyarrow.compute as pc
+
+        table = table.filter(pc.equal(table["assessment_id"], assessment_id))
+    return table.slice(0, 1).to_pylist()[0] if table.num_rows else None
 
 
 def band_of(profiles: ProfileSet, cluster: str, item: str, rating: int) -> str:

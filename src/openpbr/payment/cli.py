@@ -137,10 +137,11 @@ def settle_cmd(
     cs = _contracts(contracts)
     run = settle(cs, _bundle(activity, db, a, b, demo_people), a, b, mode)
     print_run(run, trace)
-    _outputs(run, save, csv, pdf)
+    write_outputs(run, save, csv, pdf)
 
 
-def _outputs(run, save, csv, pdf):
+def write_outputs(run, save, csv, pdf):
+    """Store the run, and write CSV and PDF statements, as asked."""
     if save:
         from openpbr.payment.store import init_db, save_run
 
@@ -179,7 +180,7 @@ def reconcile_cmd(
     months = [settle(cs, bundle, m0, m1, mode) for m0, m1 in month_windows(a, b)]
     run = reconcile(cs, bundle, a, b, months, mode)
     print_run(run)
-    _outputs(run, save, csv, pdf)
+    write_outputs(run, save, csv, pdf)
 
 
 @app.command("whatif")
