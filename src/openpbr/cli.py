@@ -1,11 +1,23 @@
-"""The `openpbr` command line. Each domain owns its own sub-commands."""
+"""The `openpbr` command line. Each domain owns its own sub-commands.
+
+``main`` is the one place where errors meet the user: an :class:`OpenPbRError`
+becomes one line and its documented exit code (see :mod:`openpbr.errors`);
+a database driver error becomes a line that names no value; anything else is a
+bug, reported in one line without a traceback unless ``OPENPBR_DEBUG=1``.
+"""
 
 from __future__ import annotations
+
+import os
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from typing import Optional
 
 import typer
 
 from openpbr.clustering import cli as clustering_cli
 from openpbr.demo import demo_command
+from openpbr.errors import ExitCode, OpenPbRError
 from openpbr.outcomes.cli import app as outcomes_app
 from openpbr.payment.cli import app as payment_app
 from openpbr.records.cli import app as records_app
@@ -14,7 +26,32 @@ app = typer.Typer(
     help="OpenPbR: Payment by Results for mental health care clusters and other results-paid services.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_enable=False,
 )
+
+
+def package_version() -> str:
+    try:
+        return version("openpbr")
+    except PackageNotFoundError:  # running from a source tree without installing
+        return "unknown"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"openpbr {package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    show_version: Optional[bool] = typer.Option(
+        None, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """OpenPbR: Payment by Results for mental health care clusters and other results-paid services."""
+
+
 clustering_cli.register(app)
 app.command("demo")(demo_command)
 app.add_typer(records_app, name="records")
@@ -22,5 +59,35 @@ app.add_typer(payment_app, name="pay")
 app.add_typer(outcomes_app, name="outcomes")
 
 
+def _fail(message: str, code: int) -> None:
+    sys.stderr.write(f"error: {' '.join(message.split())}\n")
+    sys.exit(code)
+
+
 def main() -> None:  # console-script entry point
-    app()
+    debug = os.environ.get("OPENPBR_DEBUG") == "1"
+    try:
+        app()
+    except OpenPbRError as exc:
+        _fail(f"{exc} [{exc.code}]", int(exc.exit_code))
+    except KeyboardInterrupt:
+        _fail("interrupted; nothing half-written was kept", 130)
+    except Exception as exc:
+        if debug:
+            raise
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if isinstance(exc, SQLAlchemyError):
+            # The driver's text can quote row values; report the kind of failure only.
+            orig = getattr(exc, "orig", None)
+            kind = type(orig).__name__ if orig is not None else type(exc).__name__
+            _fail(f"the database refused the operation ({kind}); nothing was saved [DATABASE]", ExitCode.DATABASE)
+        if isinstance(exc, OSError):
+            name = getattr(exc, "filename", None)
+            where = f" {name}" if name else ""
+            _fail(f"cannot use file{where}: {exc.strerror or type(exc).__name__} [FILE]", ExitCode.BAD_INPUT)
+        _fail(
+            f"internal error ({type(exc).__name__}); nothing half-written was kept. "
+            "Please report it; OPENPBR_DEBUG=1 shows the details [INTERNAL]",
+            ExitCode.INTERNAL,
+        )

@@ -6,7 +6,10 @@ and ships its own Alembic branch under ``openpbr/migrations/versions/<domain>``.
 
 SQLite (a file) is the embedded default; PostgreSQL is supported on equal terms.
 The URL comes from the argument, else ``OPENPBR_DATABASE_URL``, else
-``sqlite:///openpbr.sqlite``.
+``sqlite:///openpbr.sqlite`` in the working folder: one default for every command.
+
+Engines are made with ``hide_parameters=True`` so a driver error never prints
+the values of a statement (an NHS number, say) into a message or log.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
+
+from openpbr import errors as _errors
 
 DEFAULT_URL = "sqlite:///openpbr.sqlite"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -40,13 +45,10 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class ConflictError(RuntimeError):
-    """Someone else saved the same record first: reload it and apply the change again.
-
-    Raised instead of SQLAlchemy's StaleDataError (optimistic lock: the row's
-    ``version`` moved on) or a uniqueness clash on a one-open-row rule, so no
-    change is ever lost silently.
-    """
+# Raised instead of SQLAlchemy's StaleDataError (optimistic lock: the row's
+# ``version`` moved on) or a uniqueness clash on a one-open-row rule, so no
+# change is ever lost silently.
+ConflictError = _errors.ConflictError
 
 
 def database_url(url: str | None = None) -> str:
@@ -73,7 +75,11 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 def make_engine(url: str | None = None, **kwargs) -> Engine:
     """Engine for ``url`` (see module doc for the default), with SQLite made safe for concurrent use."""
     url = database_url(url)
-    engine = create_engine(url, **kwargs)
+    kwargs.setdefault("hide_parameters", True)
+    try:
+        engine = create_engine(url, **kwargs)
+    except Exception as exc:  # a malformed URL or an unknown driver
+        raise _errors.DatabaseError(f"cannot use database URL {redact_url(url)!r}: {type(exc).__name__}") from None
     if is_sqlite(url):
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
@@ -159,3 +165,51 @@ def current_revisions(url: str | None = None) -> set[str]:
             return set(MigrationContext.configure(conn).get_current_heads())
     finally:
         engine.dispose()
+
+
+def redact_url(url: str) -> str:
+    """A database URL safe to print: any password replaced by ***."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unreadable URL>"
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file behind a SQLite URL (None for other backends or in-memory)."""
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    if not u.drivername.startswith("sqlite") or not u.database or u.database == ":memory:":
+        return None
+    return Path(u.database)
+
+
+def require_database(url: str | None = None) -> str:
+    """The URL of an existing, initialised database, or a one-line DatabaseError.
+
+    A SQLite file that does not exist is never created by a read: a typo in
+    ``--db`` must not leave an empty file behind.
+    """
+    url = database_url(url)
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        raise _errors.DatabaseError(
+            f"no database at {path}: create one with `openpbr records init --db {url}` "
+            "(or run `openpbr demo`), or give --db / OPENPBR_DATABASE_URL"
+        )
+    try:
+        heads = current_revisions(url)
+    except _errors.OpenPbRError:
+        raise
+    except Exception as exc:
+        raise _errors.DatabaseError(
+            f"cannot open database {redact_url(url)}: {type(exc).__name__}; is it running and reachable?"
+        ) from None
+    if not heads:
+        raise _errors.DatabaseError(
+            f"database {redact_url(url)} is not initialised: run `openpbr records init --db {redact_url(url)}`"
+        )
+    return url

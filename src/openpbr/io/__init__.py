@@ -1,0 +1,1 @@
+"""Files in and out: declared tables, one strict reader, safe writers."""

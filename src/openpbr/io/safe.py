@@ -1,0 +1,89 @@
+"""Writing files a user can trust: all-or-nothing, and safe to open in Excel.
+
+- :func:`atomic_path` writes to a temporary name beside the target and renames
+  it into place only when the block succeeds, so a killed or failed write never
+  leaves a half-written file. Missing parent folders are created.
+- :func:`excel_safe` neutralises formula injection: a text cell starting with
+  ``=``, ``+``, ``-``, ``@``, tab or CR gets a leading apostrophe (OWASP's
+  advice), so Excel shows it as text and never runs it. Numbers are untouched,
+  so a negative amount such as ``-12.50`` stays a number.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any, Iterable, Iterator, Sequence
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def excel_safe(value: Any) -> Any:
+    """A cell value that Excel will show, never evaluate."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it to ``path`` only if the block succeeds."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+@contextmanager
+def atomic_open(path: str | Path, mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]]:
+    """``open`` for writing that leaves either the whole new file or the old one."""
+    if "b" not in mode:
+        kwargs.setdefault("encoding", "utf-8")
+        kwargs.setdefault("newline", "")
+    with atomic_path(path) as tmp, tmp.open(mode, **kwargs) as fh:
+        yield fh
+
+
+def write_csv_rows(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
+    """A CSV file written atomically, every text cell made Excel-safe."""
+    with atomic_open(path) as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow([excel_safe(h) for h in header])
+        for row in rows:
+            w.writerow([excel_safe(v) for v in row])
+    return Path(path)
+
+
+def write_table_csv(table: Any, path: str | Path) -> Path:
+    """A pyarrow Table as CSV: atomic, unquoted-where-possible headers, string cells Excel-safe.
+
+    Headers are written bare (quoted only when needed) so any CSV reader, ours
+    included, reads them back as the same names.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    cols = []
+    for col in table.columns:
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            risky = pc.any(pc.match_substring_regex(col, r"^[=+\-@\t\r]")).as_py()
+            if risky:
+                col = pa.array([excel_safe(v) for v in col.to_pylist()], type=col.type)
+        cols.append(col)
+    safe = pa.table(cols, names=table.column_names)
+    with atomic_path(path) as tmp:
+        pacsv.write_csv(safe, str(tmp), write_options=pacsv.WriteOptions(quoting_style="needed"))
+    return Path(path)
