@@ -59,6 +59,29 @@ app.add_typer(payment_app, name="pay")
 app.add_typer(outcomes_app, name="outcomes")
 
 
+@app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (default: this machine only)."),
+    port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
+    db: Optional[str] = typer.Option(None, "--db", help="Database URL (default: $OPENPBR_DATABASE_URL or sqlite:///openpbr.sqlite)."),
+    dev_signin: bool = typer.Option(False, "--dev-signin", help="Turn on the DEVELOPMENT sign-in with seeded users (never for real data)."),
+    allow_dev_signin_on_postgres: bool = typer.Option(False, "--allow-dev-signin-on-postgres", help="Allow the development sign-in on a non-SQLite test database."),
+) -> None:
+    """Start the REST API (under /v1, OpenAPI at /openapi.json, interactive docs at /docs)."""
+    import uvicorn
+
+    from openpbr.api.app import create_app
+    from openpbr.api.settings import ApiSettings
+    from openpbr.db import require_database
+
+    url = require_database(db)
+    settings = ApiSettings.from_env(url, dev_signin=dev_signin or None,
+                                    allow_dev_signin_on_postgres=allow_dev_signin_on_postgres or None)
+    typer.echo(f"OpenPbR API on http://{host}:{port}/v1 (docs: http://{host}:{port}/docs)"
+               + ("  [DEVELOPMENT SIGN-IN ON]" if settings.dev_signin else ""))
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
+
+
 def _fail(message: str, code: int) -> None:
     sys.stderr.write(f"error: {' '.join(message.split())}\n")
     sys.exit(code)
