@@ -54,6 +54,9 @@ def get_scope(
 
         person = person_for_verified_nhs_number(session, principal.nhs_number)
         scope = principal.scope(role, person=person)
+    from openpbr.api.rls import apply_scope
+
+    apply_scope(session, scope)  # the database's own second layer (PostgreSQL)
     request.state.scope = scope
     return scope
 
