@@ -33,6 +33,7 @@ import sys
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -42,11 +43,13 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from openpbr.errors import InputError
-from openpbr.io.tables import FIELD_LIMIT, MAX_AGE, MIN_BIRTH_YEAR, Column, IssueCode, TableSpec
+from openpbr.io.tables import DECIMAL_TYPE, FIELD_LIMIT, MAX_AGE, MIN_BIRTH_YEAR, Column, IssueCode, TableSpec
 
 BLOCK_SIZE = 16 << 20  # a row must fit in one pyarrow block; larger rows take the csv-module path
 HEADER_LIMIT = 1 << 20
 _SAFE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_ .-]{0,63}$")
+_NANO = Decimal("1e-9")
+_DECIMAL_MAX = Decimal("1e29")
 _TRUE = ["true", "t", "yes", "y", "1"]
 _FALSE = ["false", "f", "no", "n", "0"]
 
@@ -310,6 +313,21 @@ class _Field:
             self.bad |= m
 
 
+def _decimal_loses(text: pa.ChunkedArray, ok: np.ndarray) -> np.ndarray:
+    """Decimal-shaped values that do not fit decimal(38, 9) exactly (more than 9 places, too large)."""
+    candidates = pc.if_else(pa.array(ok), pc.replace_substring_regex(text, r"^\+", ""), pa.scalar(None, pa.string()))
+    out = np.zeros(len(text), dtype=bool)
+    try:
+        candidates.cast(DECIMAL_TYPE)
+        return out
+    except pa.ArrowInvalid:
+        pass
+    for i in np.flatnonzero(ok):  # rare: find the offenders one by one
+        d = Decimal(str(text[int(i)]))
+        out[i] = d != d.quantize(_NANO, rounding=ROUND_DOWN) if abs(d) < _DECIMAL_MAX else True
+    return out
+
+
 def _date_typed(text: pa.ChunkedArray, iso: np.ndarray) -> tuple[pa.ChunkedArray, np.ndarray]:
     """(date32 values, mask of ISO-shaped values that are not real calendar dates)."""
     candidates = pc.if_else(pa.array(iso), text, pa.scalar(None, pa.string()))
@@ -344,7 +362,8 @@ def _convert(arr, col: Column, as_of: date | None) -> tuple[pa.ChunkedArray, _Fi
         typed = pc.if_else(pa.array(ok & ~f.bad), pc.replace_substring_regex(text, r"^\+", ""),
                            pa.scalar(None, pa.string())).cast(pa.int64())
     elif col.type == "decimal":
-        ok = _np(pc.match_substring_regex(text, r"^[+-]?([0-9]{1,29}(\.[0-9]{1,9})?|\.[0-9]{1,9})$"))
+        ok = _np(pc.match_substring_regex(text, r"^[+-]?([0-9]{1,29}(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,2})?$"))
+        ok &= ~_decimal_loses(text, ok)
         f.add(~empty & ~ok, IssueCode.NOT_A_NUMBER,
               "not an exact decimal number (digits and one point, at most 9 places; no currency signs or commas)")
         typed = pc.if_else(pa.array(ok & ~f.bad), pc.replace_substring_regex(text, r"^\+", ""),
