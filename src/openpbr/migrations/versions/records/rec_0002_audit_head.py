@@ -57,7 +57,9 @@ def upgrade() -> None:
     )
     # One head update per INSERT statement (bulk appends stay cheap).
     op.execute(
-        "CREATE FUNCTION audit_log_move_head() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "CREATE FUNCTION audit_log_move_head() RETURNS trigger LANGUAGE plpgsql "
+        # runs with its owner's rights: the application role needs no UPDATE on audit_head
+        "SECURITY DEFINER SET search_path FROM CURRENT AS $$ BEGIN "
         "UPDATE audit_head h SET seq = n.seq, hash = n.hash "
         "FROM (SELECT seq, hash FROM new_rows ORDER BY seq DESC LIMIT 1) n WHERE h.id = 1 AND n.seq > h.seq; "
         "RETURN NULL; END $$"
