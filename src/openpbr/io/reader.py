@@ -98,13 +98,14 @@ def read_table(path: str | Path, spec: TableSpec, *, as_of: date | None = None) 
     return ReadResult(table, issues, warnings, encoding, len(lines) + len(pre) - blank, good_lines)
 
 
-def check_table(table: pa.Table, spec: TableSpec, *, file: str = "(in memory)",
-                as_of: date | None = None) -> tuple[pa.Table, list[RowIssue]]:
+def check_table(table: pa.Table, spec: TableSpec, *, file: str = "(in memory)", as_of: date | None = None,
+                require_columns: bool = True) -> tuple[pa.Table, list[RowIssue]]:
     """The same checks on a table already in memory (typed or text): (good rows typed by the spec, issues).
 
-    Line numbers are row numbers from 1. Columns the spec does not declare are dropped.
+    Line numbers are row numbers from 1. Columns the spec does not declare are dropped. With
+    ``require_columns=False`` an absent required column is allowed (callers supplying defaults).
     """
-    targets = _match_header(table.column_names, spec, file, [])
+    targets = _match_header(table.column_names, spec, file, [], require=require_columns)
     columns = {t: table.column(i) for i, t in enumerate(targets) if t}
     lines = np.arange(1, table.num_rows + 1, dtype=np.int64)
     good, issues, _, _ = _check(columns, spec, file, lines, as_of, skip_blank=False)
@@ -123,7 +124,8 @@ def _shown(name: str, i: int) -> str:
     return clean if _SAFE_NAME.match(clean) else f"<column {i + 1}>"
 
 
-def _match_header(names: list[str], spec: TableSpec, file: str, warnings: list[str]) -> list[str | None]:
+def _match_header(names: list[str], spec: TableSpec, file: str, warnings: list[str],
+                  require: bool = True) -> list[str | None]:
     by_key = {c.name.lower(): c.name for c in spec.columns}
     targets: list[str | None] = []
     unknown = []
@@ -135,7 +137,7 @@ def _match_header(names: list[str], spec: TableSpec, file: str, warnings: list[s
             unknown.append(_shown(n, i))
         targets.append(t)
     missing = [c for c in spec.required if c not in targets]
-    if missing:
+    if missing and require:
         found = ", ".join(_shown(n, i) for i, n in enumerate(names)) or "nothing"
         raise InputError(f"{file}: missing required column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
                          f"(the header has: {found})", code=IssueCode.MISSING_COLUMN.value)
@@ -405,8 +407,30 @@ def _parse_slow(text: pa.ChunkedArray, col: Column, empty: np.ndarray, bad: np.n
     return typed, found
 
 
-def _convert(arr, col: Column, as_of: date | None) -> tuple[pa.ChunkedArray, _Field, pa.ChunkedArray, np.ndarray]:
-    """(typed column, its issues, its trimmed text, which values are blank)."""
+def _native(arr, col: Column) -> pa.ChunkedArray | None:
+    """The column as the spec's type when it already is one (no text to check), else None."""
+    t = arr.type
+    same = (col.type == "int" and pa.types.is_integer(t)) or (col.type == "date" and pa.types.is_date(t)) or \
+        (col.type == "bool" and pa.types.is_boolean(t)) or (col.type == "decimal" and pa.types.is_decimal(t))
+    if not same:
+        return None
+    try:
+        out = arr.cast(col.arrow_type)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. a decimal with more than 9 places
+        return None
+    return out if isinstance(out, pa.ChunkedArray) else pa.chunked_array([out])
+
+
+def _convert(arr, col: Column, as_of: date | None) -> tuple[pa.ChunkedArray, _Field, np.ndarray]:
+    """(typed column, its issues, which values are blank)."""
+    native = _native(arr, col)
+    if native is not None:  # already typed (Parquet, a bundle built in memory): only blanks and plausibility
+        f = _Field(len(native))
+        empty = _np(native.is_null())
+        if not col.nullable and empty.any():
+            f.add(empty, IssueCode.REQUIRED_VALUE_MISSING, "blank: a value is required")
+        _plausible(native, col, as_of, f)
+        return native, f, empty
     text, ascii_only = _text(arr)
     n = len(text)
     f = _Field(n)
@@ -452,7 +476,7 @@ def _convert(arr, col: Column, as_of: date | None) -> tuple[pa.ChunkedArray, _Fi
             f.add(too_long, IssueCode.TOO_LONG_CODE, f"longer than {col.max_length} characters")
     typed = pa.chunked_array(typed.chunks if isinstance(typed, pa.ChunkedArray) else [typed], col.arrow_type)
     _plausible(typed, col, as_of, f)
-    return typed, f, text, empty
+    return typed, f, empty
 
 
 def _plausible(typed: pa.ChunkedArray, col: Column, as_of: date | None, f: _Field) -> None:
@@ -488,11 +512,10 @@ def _check(columns: dict[str, Any], spec: TableSpec, file: str, lines: np.ndarra
     n = len(lines)
     present = [c for c in spec.columns if c.name in columns]
     typed: dict[str, pa.ChunkedArray] = {}
-    texts: dict[str, pa.ChunkedArray] = {}
     fields: dict[str, _Field] = {}
     empties = []
     for col in present:
-        typed[col.name], fields[col.name], texts[col.name], empty = _convert(columns[col.name], col, as_of)
+        typed[col.name], fields[col.name], empty = _convert(columns[col.name], col, as_of)
         empties.append(empty)
     blank = np.zeros(n, dtype=bool)
     if skip_blank and present:
@@ -509,7 +532,7 @@ def _check(columns: dict[str, Any], spec: TableSpec, file: str, lines: np.ndarra
     if bad.any():
         idx = np.flatnonzero(bad)
         take = pa.array(idx)
-        raw = {c.name: pc.take(texts[c.name], take).to_pylist() for c in present}
+        raw = {c.name: _text(pc.take(columns[c.name], take))[0].to_pylist() for c in present}
         values = {int(i): {k: v[j] for k, v in raw.items()} for j, i in enumerate(idx)}
         for col in present:
             for rows, code, message in fields[col.name].found:
