@@ -91,7 +91,7 @@ def test_missing_file_or_column_fails_before_writing(db, tmp_path):
         import_mhsds(db, tmp_path, as_of=AS_OF)
     _files(tmp_path)
     (tmp_path / "MHS802.csv").write_text("ClustId,Score\n")
-    with pytest.raises(ImportFailed, match="missing columns"):
+    with pytest.raises(ImportFailed, match="missing required column"):
         import_mhsds(db, tmp_path, as_of=AS_OF)
     assert sum(_counts(db).values()) == 0
 

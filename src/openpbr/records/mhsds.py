@@ -45,7 +45,7 @@ from openpbr.clustering import ITEM_CODES, review_due
 from openpbr.clustering.ratings import PROBLEM_TYPES, VALID_RATINGS, cluster_code
 from openpbr.db import is_stale_snapshot, make_engine
 from openpbr.errors import ConflictError, DatabaseError, OpenPbRError
-from openpbr.io.safe import FORMULA_START, atomic_path, excel_safe
+from openpbr.io.safe import atomic_path, excel_safe
 from openpbr.records import audit
 from openpbr.records.careplans import package_for
 from openpbr.records.mhsds_load import Snapshot, StaleRow, write
@@ -92,20 +92,8 @@ class _RowRejected(Exception):
         self.field, self.reason, self.code = fld, reason, code
 
 
-def _read(path: Path, name: str) -> FileRows:
-    out = read_file(path, name, _REQUIRED[name])
-    for _, row in out.rows:  # undo the export's Excel-safe apostrophe
-        for k, v in row.items():
-            if len(v) > 1 and v[0] == "'" and v[1] in FORMULA_START:
-                row[k] = v[1:]
-    return out
-
-
-_REQUIRED = {
-    "MHS801": ("ClustId", "LocalPatientId", "NHSNumber", "OrgIDProv", "CareProfLocalId", "AssToolCompDate", "ClustToolAssReason"),
-    "MHS802": ("ClustId", "CodedAssToolType", "PersScore"),
-    "MHS803": ("ClustId", "StartDateCareClust", "AMHCareClustCodeFin", "OrgIDComm", "ChosenBy"),
-}
+def _read(path: Path, name: str, as_of: date) -> FileRows:
+    return read_file(path, name, as_of)
 
 
 def _date(row: dict, fld: str, required: bool = True) -> date | None:
@@ -407,7 +395,7 @@ def import_mhsds(db: Engine | str | None, folder: str | Path, *, as_of: date, ac
     ``as_of`` is the day the files describe: anything dated after it is rejected.
     """
     folder = Path(folder)
-    files = {n: _read(folder / f"{n}.csv", n) for n in FILES}
+    files = {n: _read(folder / f"{n}.csv", n, as_of) for n in FILES}
     rows = {n: f.rows for n, f in files.items()}
     report = ImportReport(errors=[e for f in files.values() for e in f.rejects],
                           warnings=[w for f in files.values() for w in f.warnings])

@@ -1,35 +1,36 @@
 """Reading one MHSDS-shape CSV file without letting one bad value stop the import.
 
-Hostile input becomes a row-level reject with file, line, field and a named
-code; good rows are kept:
-
-- a file that is not UTF-8 is read as Windows-1252 (a £ typed in Excel), with a
-  warning naming the file;
-- a NUL byte (``NUL_BYTE``), a field over :data:`MAX_FIELD` characters
-  (``FIELD_TOO_LARGE``), a value longer than its database column
-  (``TOO_LONG``, lengths taken from the models so both backends agree) and a
-  non-ASCII digit such as a superscript or Arabic-Indic digit
-  (``NON_ASCII_DIGIT``) reject the row before any check or write;
-- a missing file or required column stops the import before anything is written.
+The files go through the one strict reader (:func:`openpbr.io.reader.read_table`)
+with the MHSDS specs of :mod:`openpbr.io.tables`, extended here with
+OpenPbR's own columns and with each code's longest length taken from the
+database column it lands in, so SQLite and PostgreSQL refuse the same rows (a
+value PostgreSQL would refuse is never written; one SQLite would store is
+never let through). Hostile input becomes a row-level reject with file, line,
+field and a named code (``NUL_BYTE``, ``FIELD_TOO_LONG``, ``TOO_LONG_CODE``,
+``NON_ASCII_DIGITS``, ``NOT_ISO_DATE``, ``DAY_FIRST_DATE``, ``FUTURE_DATE``,
+``BIRTH_YEAR_OUT_OF_RANGE``, ...); good rows are kept. A file that is not
+UTF-8 is read as cp1252 with a warning naming the file. A missing file or
+required column stops the import before anything is written.
 
 Messages never quote a value that could be an NHS number (see :func:`show`).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import String
 
 from openpbr.errors import InputError
+from openpbr.io import tables
+from openpbr.io.reader import read_table
+from openpbr.io.tables import Column, TableSpec
 from openpbr.records.models import Assessment, ClusterPeriod, Organisation, ServiceUser, Team
 
-MAX_FIELD = 4000  # characters: free text longer than this is not part of a clinical record
-_CSV_LIMIT = 64 * 1024 * 1024  # read huge fields so they can be rejected row by row, not crash the reader
 _DIGITS = re.compile(r"\d")
 
 
@@ -70,83 +71,73 @@ def _length(column) -> int | None:
     return t.length if isinstance(t, String) and t.length else None
 
 
-# Each field that lands in a column, checked against that column's declared length.
+A, P, O, S, T = (m.__table__.c for m in (Assessment, ClusterPeriod, Organisation, ServiceUser, Team))
+# Each field that lands in a column: its longest accepted value is that column's length.
 COLUMNS = {
-    "MHS801": {
-        "ClustId": Assessment.__table__.c.clust_id, "LocalPatientId": ServiceUser.__table__.c.pseudo_id,
-        "OrgIDProv": Organisation.__table__.c.ods_code, "CareProfTeamLocalId": Team.__table__.c.code,
-        "CareProfLocalId": Assessment.__table__.c.assessor, "ClustCat": Assessment.__table__.c.clust_cat,
-        "ClustToolAssReason": Assessment.__table__.c.reason,
-    },
-    "MHS802": {"ClustId": Assessment.__table__.c.clust_id, "ProblemType": Assessment.__table__.c.item_08_type},
-    "MHS803": {
-        "ClustId": Assessment.__table__.c.clust_id, "AMHCareClustCodeFin": ClusterPeriod.__table__.c.chosen_cluster,
-        "OrgIDComm": Organisation.__table__.c.ods_code, "SuggestedCluster": ClusterPeriod.__table__.c.suggested_cluster,
-        "ChosenBy": ClusterPeriod.__table__.c.chosen_by, "ResultCode": ClusterPeriod.__table__.c.result_code,
-        "ProfileRef": ClusterPeriod.__table__.c.profile_ref, "ReviewedBy": ClusterPeriod.__table__.c.chosen_by,
-        "DischargedBy": ClusterPeriod.__table__.c.chosen_by,
-    },
+    "MHS801": {"ClustId": A.clust_id, "LocalPatientId": S.pseudo_id, "OrgIDProv": O.ods_code,
+               "CareProfTeamLocalId": T.code, "CareProfLocalId": A.assessor, "ClustCat": A.clust_cat,
+               "ClustToolAssReason": A.reason},
+    "MHS802": {"ClustId": A.clust_id, "ProblemType": A.item_08_type},
+    "MHS803": {"ClustId": A.clust_id, "AMHCareClustCodeFin": P.chosen_cluster, "OrgIDComm": O.ods_code,
+               "SuggestedCluster": P.suggested_cluster, "ChosenBy": P.chosen_by, "ResultCode": P.result_code,
+               "ProfileRef": P.profile_ref},
 }
-MAX_LENGTH = {f: {name: _length(col) for name, col in cols.items()} for f, cols in COLUMNS.items()}
-# Fields read as numbers, dates or codes: every digit must be ASCII.
-DIGIT_FIELDS = {
-    "NHSNumber", "BirthYear", "AssToolCompDate", "ClustCat", "MHCareClusterSuperClass", "AMHCareClustCodeInit",
-    "PersScore", "StartDateCareClust", "EndDateCareClust", "AMHCareClustCodeFin", "SuggestedCluster", "Fit",
-    "ReviewedOn",
+TEXT = 2000  # free-text reasons
+# OpenPbR's own columns (docs/records.md): not in MHSDS, carried so an export re-imports exactly.
+EXTENSIONS = {
+    "MHS801": (Column("PsychosisHistory", required=False, nullable=True, max_length=1),
+               Column("SettledAccommodation", required=False, nullable=True, max_length=1),
+               Column("AccommodationRecordedOn", "date", required=False, nullable=True, not_future=True)),
+    "MHS802": (),
+    "MHS803": (Column("ResultCode", required=False, nullable=True),
+               Column("RedRules", required=False, nullable=True, text=True, max_length=TEXT),
+               Column("ProfileRef", required=False, nullable=True),
+               Column("DischargeReason", required=False, nullable=True, text=True, max_length=TEXT)),
+}
+# Read as text and checked by the import itself.
+OVERRIDES = {
+    ("MHS803", "Fit"): dict(type="str", max_length=32),  # full float precision round-trips; 0..1 checked later
+    ("MHS803", "TransitionReason"): dict(text=True, max_length=TEXT),  # free text, not a code
+    ("MHS803", "EndDateCareClust"): dict(not_future=True),
 }
 
 
-def _decode(path: Path, data: bytes, out: FileRows) -> str:
+def _spec(name: str) -> TableSpec:
+    base = tables.MHSDS_SPECS[name]
+    cols = []
+    for c in (*base.columns, *EXTENSIONS[name]):
+        c = replace(c, **OVERRIDES.get((name, c.name), {}))
+        col = COLUMNS[name].get(c.name)
+        if col is not None and _length(col):
+            c = replace(c, max_length=min(c.max_length or _length(col), _length(col)))
+        cols.append(c)
+    return replace(base, columns=tuple(cols))
+
+
+SPECS = {n: _spec(n) for n in ("MHS801", "MHS802", "MHS803")}
+
+
+def _text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "Y" if v else "N"
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, Decimal):
+        return format(v.normalize(), "f")
+    return str(v)
+
+
+def read_file(path: Path, name: str, as_of: date) -> FileRows:
+    """The good rows of one file, each as (line, {field: text}), and its row-level rejects."""
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        out.warnings.append(f"{path.name} is not UTF-8: read as Windows-1252 (cp1252); save it as UTF-8 to be sure")
-        return data.decode("cp1252", errors="replace")
-
-
-def _check(name: str, fld: str, value: str) -> tuple[str, str] | None:
-    """(code, reason) when the value cannot be used whatever the field's own rules say."""
-    if "\x00" in value:
-        return "NUL_BYTE", "contains a NUL byte"
-    if len(value) > MAX_FIELD:
-        return "FIELD_TOO_LARGE", f"{len(value):,} characters: over the {MAX_FIELD:,} a field may hold"
-    limit = MAX_LENGTH[name].get(fld)
-    if limit is not None and len(value) > limit:
-        return "TOO_LONG", f"{len(value)} characters: longer than the {limit} this field holds"
-    if fld in DIGIT_FIELDS and not value.isascii() and any(c.isdigit() or c.isnumeric() for c in value):
-        return "NON_ASCII_DIGIT", "digits must be 0-9 (superscript, Arabic-Indic and other digits are refused)"
-    return None
-
-
-def read_file(path: Path, name: str, required: tuple[str, ...]) -> FileRows:
-    """The rows of one file, each as (line, {field: stripped value}), and its row-level rejects."""
-    if not path.exists():
-        raise ImportFailed(f"{name}: file {path.name} not found")
-    out = FileRows()
-    text = _decode(path, path.read_bytes(), out)
-    old_limit = csv.field_size_limit(_CSV_LIMIT)
-    try:
-        reader = csv.reader(io.StringIO(text, newline=""))
-        header = [h.strip().strip("\x00") for h in next(reader, [])]
-        missing = [c for c in required if c not in header]
-        if missing:
-            raise ImportFailed(f"{name}: missing columns {', '.join(missing)}")
-        for fields in reader:
-            if not fields or fields == [""]:
-                continue
-            # csv.DictReader's rules: short rows padded, extra and unnamed fields dropped
-            row = dict(zip(header, map(str.strip, fields)))
-            if len(fields) < len(header):
-                row.update(dict.fromkeys(header[len(fields):], ""))
-            row.pop("", None)
-            bad = next(((f, hit) for f, v in row.items() if v and (hit := _check(name, f, v))), None)
-            if bad:
-                (fld, (code, reason)) = bad
-                out.rejects.append(RowError(name, reader.line_num, fld, reason, code))
-            else:
-                out.rows.append((reader.line_num, row))
-    except csv.Error as exc:  # a stray quote can swallow the rest of the file: refuse it whole, naming the line
-        raise ImportFailed(f"{name}: line {reader.line_num}: the CSV cannot be read ({exc.__class__.__name__})") from None
-    finally:
-        csv.field_size_limit(old_limit)
+        res = read_table(path, SPECS[name], as_of=as_of)
+    except InputError as exc:
+        raise ImportFailed(f"{name}: {exc}", code=exc.code) from None
+    out = FileRows(warnings=list(res.warnings))
+    out.rejects = [RowError(name, i.line, i.field, i.message, str(i.code)) for i in res.issues]
+    names = res.table.column_names
+    for line, values in zip(res.lines.tolist(), zip(*(res.table.column(n).to_pylist() for n in names))):
+        out.rows.append((int(line), {n: _text(v) for n, v in zip(names, values)}))
     return out
