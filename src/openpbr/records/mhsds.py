@@ -135,8 +135,9 @@ class _Plan:
     """Row checks, in the order and with the messages of a row-by-row load, against a :class:`Snapshot`."""
 
     def __init__(self, snap: Snapshot, report: ImportReport, actor: str, nhs: dict[str, str | InvalidNHSNumber],
-                 as_of: date):
+                 as_of: date, providers: frozenset[str] | None = None):
         self.snap, self.report, self.actor, self.nhs, self.as_of = snap, report, actor, nhs, as_of
+        self.providers = providers
         self.events: list[tuple[str, str, str | int, dict]] = []  # (action, entity, entity id or provisional id, payload)
         self._due: dict[tuple, date] = {}
         self._packages: dict[tuple, object] = {}
@@ -211,6 +212,8 @@ class _Plan:
         psychosis, settled = _flag(row, "PsychosisHistory"), _flag(row, "SettledAccommodation")
         accommodation_on = _date(row, "AccommodationRecordedOn", required=False)
         _not_after(accommodation_on, self.as_of, "AccommodationRecordedOn")
+        if self.providers is not None and row.get("OrgIDProv", "") not in self.providers:
+            raise _RowRejected("OrgIDProv", "not one of the organisations you may import for", "OUT_OF_SCOPE")
         provider_id = self.org(row.get("OrgIDProv", ""), "provider", "OrgIDProv")
         person = self.snap.people.get(pseudo)
         new_person = person is None
@@ -389,10 +392,12 @@ def _file_digest(folder: Path) -> dict[str, str]:
     return {n: hashlib.sha256((folder / f"{n}.csv").read_bytes()).hexdigest() for n in FILES}
 
 
-def import_mhsds(db: Engine | str | None, folder: str | Path, *, as_of: date, actor: str = "import") -> ImportReport:
+def import_mhsds(db: Engine | str | None, folder: str | Path, *, as_of: date, actor: str = "import",
+                 providers: frozenset[str] | None = None) -> ImportReport:
     """Load MHS801.csv, MHS802.csv and MHS803.csv from ``folder`` (see module rules).
 
     ``as_of`` is the day the files describe: anything dated after it is rejected.
+    ``providers`` limits the import to rows of those providers (None: all).
     """
     folder = Path(folder)
     files = {n: _read(folder / f"{n}.csv", n, as_of) for n in FILES}
@@ -404,7 +409,7 @@ def import_mhsds(db: Engine | str | None, folder: str | Path, *, as_of: date, ac
         with engine.begin() as conn:
             nhs = _nhs_numbers(rows["MHS801"])
             snap = Snapshot(conn, **_keys(rows, nhs))
-            plan = _Plan(snap, report, actor, nhs, as_of)
+            plan = _Plan(snap, report, actor, nhs, as_of, providers)
             ratings = plan.ratings(rows["MHS802"])
             for line, row in rows["MHS801"]:
                 try:
