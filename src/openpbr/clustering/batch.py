@@ -346,8 +346,8 @@ def iter_batches(
     present_optional = [c for c in OPTIONAL if c in layout.present]
     types = {c: DICT for c in (*ITEM_CODES, "item_08_type", *present_optional)}
     types["assessment_id"] = pa.string()
-    reader, stream = open_reader(layout, types, on_ragged, block_size)
     try:
+        reader, stream = open_reader(layout, types, on_ragged, block_size)  # reads the first block
         for batch in reader:
             yield batch, stream.tell()
     except pa.ArrowInvalid as exc:
@@ -501,7 +501,7 @@ def _cluster_layout(layout: Layout, dst: Path, profiles: ProfileSet, progress: C
                     total.add(ragged_summary(1))
                     start = k
                 writer.write_table(table.slice(start))
-                line = int(lines[-1]) + 1 if batch.num_rows else line + len(inserts)
+                line += batch.num_rows + len(inserts)
                 total.add(s)
                 if progress:
                     progress(pos, s.rows)

@@ -113,7 +113,7 @@ def _read_history(layout: Layout, profiles: ProfileSet, block_size: int) -> Allo
             lines, inserts = ragged.place(line, batch.num_rows)
             parts.append(_read_block(batch, profiles, lines, skipped))
             skipped.extend(_ragged_skip(ragged, [row for _, row in inserts]))
-            line = int(lines[-1]) + 1 if batch.num_rows else line + len(inserts)
+            line += batch.num_rows + len(inserts)
         skipped.extend(_ragged_skip(ragged, ragged.pending))
         line += len(ragged.pending)
     except pa.ArrowInvalid as exc:
