@@ -153,11 +153,12 @@ def assess(
         values = tuple(int(x) for x in ratings.split(","))
     except ValueError:
         raise typer.BadParameter("ratings must be 18 integers separated by commas") from None
+    assessed_on = _date(on)
     try:
         with session_scope(database_url(db)) as s:
             su = process.person(s, person)
             t = s.scalar(select(Team).where(Team.code == team)) if team else None
-            a = process.record_assessment(s, su, clust_id=clust_id, assessed_on=_date(on), assessor=assessor, reason=reason,
+            a = process.record_assessment(s, su, clust_id=clust_id, assessed_on=assessed_on, assessor=assessor, reason=reason,
                                           ratings=values, item_08_type=item8_type, team=t)
             r = process.allocate(s, su, a, chosen_by=assessor, provider=provider, commissioner=commissioner, team=t,
                                  chosen_cluster=choose, override_reason=override_reason, transition_reason=transition_reason)
@@ -179,9 +180,10 @@ def discharge(
     from openpbr.db import database_url, session_scope
     from openpbr.records import process
 
+    discharged_on = _date(on)
     try:
         with session_scope(database_url(db)) as s:
-            d = process.discharge(s, process.person(s, person), on=_date(on), by=by, reason=reason)
+            d = process.discharge(s, process.person(s, person), on=discharged_on, by=by, reason=reason)
     except process.ProcessError as exc:
         console.print(f"[red]Not saved:[/red] {exc}")
         raise typer.Exit(1)
@@ -340,6 +342,7 @@ def demo(
     from openpbr.db import is_sqlite
     from openpbr.records.month import run_month, write_markdown
 
+    parse_month(month)  # refused before the database is rebuilt
     if is_sqlite(db) and db.startswith("sqlite:///"):
         path = Path(db.removeprefix("sqlite:///"))
         for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
