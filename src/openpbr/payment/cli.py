@@ -21,6 +21,8 @@ def _month(m: str) -> tuple[date, date]:
 
 
 def _window(month: Optional[str], start: Optional[str], end: Optional[str]) -> tuple[date, date]:
+    if month and (start or end):
+        raise typer.BadParameter("give --month YYYY-MM, or --start and --end, not both")
     if month:
         return _month(month)
     if not (start and end):
