@@ -17,6 +17,16 @@ class PayCode(str, Enum):
     UNKNOWN_CURRENCY = "UNKNOWN_CURRENCY"  # e.g. cluster or HRG code the schedule does not know
     ADJUSTMENT = "ADJUSTMENT"  # contract-level adjustment (share, withhold, cap, CQUIN, deduction)
     RECONCILIATION = "RECONCILIATION"
+    CONTRACT_NOT_IN_FORCE = "CONTRACT_NOT_IN_FORCE"  # the contract's dates do not overlap the window
+    CONTRACT_PART_IN_FORCE = "CONTRACT_PART_IN_FORCE"  # the contract covers only part of the window
+    NO_ACTIVITY_IN_WINDOW = "NO_ACTIVITY_IN_WINDOW"  # an activity-paid contract has no activity in the window
+    ADJUSTMENT_PRIOR_RUN = "ADJUSTMENT_PRIOR_RUN"  # difference against the stored run this one supersedes
+    NO_STORED_RUN = "NO_STORED_RUN"  # reconciliation: no stored live run for part of the period
+
+    @property
+    def is_coverage_gap(self) -> bool:
+        """Codes that mean a contract had nothing (or less than the window) to settle."""
+        return self in (PayCode.CONTRACT_NOT_IN_FORCE, PayCode.NO_ACTIVITY_IN_WINDOW, PayCode.NO_STORED_RUN)
 
 
 DESCRIPTIONS = {
@@ -28,4 +38,9 @@ DESCRIPTIONS = {
     PayCode.UNKNOWN_CURRENCY: "The currency (cluster, HRG) is not in the price schedule.",
     PayCode.ADJUSTMENT: "A contract-level adjustment computed from other lines.",
     PayCode.RECONCILIATION: "Difference between a reconciled period and what was already settled.",
+    PayCode.CONTRACT_NOT_IN_FORCE: "The contract's dates do not overlap the settlement window: nothing is due under it.",
+    PayCode.CONTRACT_PART_IN_FORCE: "The contract covers only part of the window: lines cover the days it is in force.",
+    PayCode.NO_ACTIVITY_IN_WINDOW: "The contract pays for activity, and none was supplied for its pair in the window.",
+    PayCode.ADJUSTMENT_PRIOR_RUN: "Difference, per payment model, against the stored run this run supersedes.",
+    PayCode.NO_STORED_RUN: "No stored live settlement run covers this month: nothing was invoiced to compare with.",
 }
