@@ -53,14 +53,14 @@ def trust_step(out_dir: Path, db: str, people: int) -> None:
 
 def finance_step(out_dir: Path, db: str) -> None:
     from openpbr.access import Scope
-    from openpbr.cli_args import parse_month
+    from openpbr.cli_args import month_window
     from openpbr.outcomes.payment_feed import write_payment_results
     from openpbr.payment.cli import print_run, print_stored, write_outputs
     from openpbr.reference import builtin_path
     from openpbr.services import settlement as svc
 
     console.print(Rule(f"3. Finance: {DEMO_MONTH} settlement statements, outcome payments fed by the indicators"))
-    start, end = parse_month(DEMO_MONTH)
+    start, end = month_window(DEMO_MONTH)
     contracts = svc.load_contracts(builtin_path("payment", "contracts", "records-demo"))
     # activity and indicator results both from the records database: `openpbr pay settle --db` does the same
     bundle = svc.bundle_for(contracts, start, end, records_db=db)

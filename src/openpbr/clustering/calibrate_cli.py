@@ -12,6 +12,8 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from openpbr.cli_args import parse_date
+
 METHODS = ("discriminative", "frequency")  # as openpbr.clustering.calibrate.METHODS; scipy is imported only when calibrating
 
 
@@ -42,7 +44,7 @@ def calibrate_command(
             holdout=holdout,
             variance_share=variance_share,
             red_coverage=red_coverage,
-            as_of=date.fromisoformat(as_of) if as_of else None,
+            as_of=parse_date(as_of) if as_of else None,
         )
         base_set = load_profiles(base)
         history = read_history(in_path, base_set)

@@ -127,6 +127,7 @@ def reference_command(
     """Show shipped reference data with its provenance and version."""
     from datetime import date
 
+    from openpbr.cli_args import parse_date
     from openpbr.reference import builtin_dataset, builtin_path
 
     out = Console()
@@ -143,7 +144,7 @@ def reference_command(
     t = Table(title=f"{ds.ref}", show_edge=False)
     for col in ("key", "valid from", "valid to", "value", "source"):
         t.add_column(col, overflow="fold")
-    entries = list(ds.in_force(date.fromisoformat(on))) if on else [e for k in ds.keys() for e in ds.history(k)]
+    entries = list(ds.in_force(parse_date(on))) if on else [e for k in ds.keys() for e in ds.history(k)]
     for e in entries:
         t.add_row(e.key, str(e.valid_from), str(e.valid_to or ""), str(e.value), e.provenance.label())
     out.print(t)

@@ -11,12 +11,23 @@ from rich.console import Console
 from rich.table import Table
 
 from openpbr.access import Scope
-from openpbr.cli_args import parse_date, parse_window
+from openpbr.cli_args import DB_EXISTING, DB_HELP, month_window, parse_date, parse_window
 from openpbr.errors import InputError
 
 app = typer.Typer(help="Prices, contracts and settlement.", no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
+
+
+def _window(month: Optional[str], start: Optional[str], end: Optional[str]) -> tuple[date, date]:
+    """``--month YYYY-MM``, or ``--start`` and ``--end`` (end exclusive)."""
+    if month and (start or end):
+        raise typer.BadParameter("give --month, or --start and --end, not both")
+    if month:
+        return month_window(month)
+    if not (start and end):
+        raise typer.BadParameter("give --month YYYY-MM, or --start and --end (end exclusive)")
+    return parse_window(start, end)
 
 
 def _contracts(path: Optional[Path]):
@@ -111,7 +122,7 @@ def prices_cmd(schedule: str = typer.Argument("payment_cluster_prices_demo", hel
     """Show a price schedule: status, version, entries, provenance."""
     from openpbr.services.settlement import load_schedule
 
-    when = parse_date(on, "--on") if on else None
+    when = parse_date(on) if on else None
     s = load_schedule(schedule)
     t = Table(title=f"{s.ref}  status {s.status.value}", title_justify="left")
     for c in ("key", "from", "to", "value", "source"):
@@ -138,7 +149,8 @@ def settle_cmd(
     contracts: Optional[Path] = typer.Option(None, help="contract folder (default: the demo contracts)"),
     contract: Optional[str] = typer.Option(None, "--contract", help="settle this contract only (its id)"),
     activity: Optional[Path] = typer.Option(None, help="folder of activity CSV files"),
-    db: Optional[str] = typer.Option(None, help="records database URL: activity and indicator results from it"),
+    db: Optional[str] = typer.Option(None, "--db", help=f"Records database to settle from (activity and indicator "
+                                                        f"results). {DB_HELP}"),
     indicators: Optional[Path] = typer.Option(
         None, help="indicator_results.csv from `openpbr outcomes indicators --payment-results`"),
     mode: str = MODE,
@@ -155,7 +167,7 @@ def settle_cmd(
     """
     from openpbr.services import settlement as svc
 
-    a, b = parse_window(month, start, end)
+    a, b = _window(month, start, end)
     svc.check_mode(mode)
     cs, bundle = _settle_inputs(contracts, activity, db, indicators, a, b, demo_people)
     scope = Scope.local_operator()
@@ -211,7 +223,7 @@ def reconcile_cmd(
     contracts: Optional[Path] = typer.Option(None),
     contract: Optional[str] = typer.Option(None, "--contract", help="reconcile this contract only"),
     activity: Optional[Path] = typer.Option(None),
-    db: Optional[str] = typer.Option(None, help="records database URL (activity and indicators, today's data)"),
+    db: Optional[str] = typer.Option(None, "--db", help=f"Records database to settle from (today's data). {DB_HELP}"),
     indicators: Optional[Path] = typer.Option(None),
     mode: str = MODE,
     save: bool = typer.Option(False, help="store the reconciliation run in the runs database"),
@@ -227,7 +239,7 @@ def reconcile_cmd(
     from openpbr.payment.money import fmt
     from openpbr.services import settlement as svc
 
-    a, b = parse_window(None, start, end)
+    a, b = parse_window(start, end)
     svc.check_mode(mode)
     url = require_database(runs_db)
     cs, bundle = _settle_inputs(contracts, activity, db, indicators, a, b, demo_people)
@@ -270,7 +282,7 @@ def whatif_cmd(
     from openpbr.payment import whatif
     from openpbr.services.settlement import what_if
 
-    a, b = parse_window(None, start, end)
+    a, b = parse_window(start, end)
     if activity is not None and not activity.is_dir():
         raise InputError(f"activity folder {activity} not found", code="FILE_NOT_FOUND")
     bundle = _bundle(activity, None, a, b, demo_people)
@@ -303,13 +315,12 @@ def demo_activity_cmd(out: Path = typer.Argument(Path("demo-activity")), people:
 
 
 @app.command("runs")
-def runs_cmd(db: Optional[str] = typer.Option(None, help="database URL (default: $OPENPBR_DATABASE_URL or ./openpbr.sqlite)")):
+def runs_cmd(db: Optional[str] = DB_EXISTING):
     """List stored settlement runs; a superseded run names the run that restated it."""
-    from openpbr.db import require_database
     from openpbr.payment.money import fmt
     from openpbr.services.settlement import list_runs
 
-    for r in list_runs(require_database(db), Scope.local_operator()):
+    for r in list_runs(db, Scope.local_operator()):
         state = "live" if r.live else f"superseded by {r.superseded_by}"
         console.print(f"{r.id:>4} {r.run_key} {r.kind:<14} {r.mode:<6} {r.period_start}..{r.period_end} "
                       f"{fmt(r.total_pence):>16}  {state}", highlight=False)
@@ -317,14 +328,13 @@ def runs_cmd(db: Optional[str] = typer.Option(None, help="database URL (default:
 
 @app.command("show")
 def show_cmd(run_key: str = typer.Argument(..., help="a stored run's key (see `pay runs`)"),
-             db: Optional[str] = typer.Option(None, help="database URL (default: $OPENPBR_DATABASE_URL or ./openpbr.sqlite)"),
+             db: Optional[str] = DB_EXISTING,
              trace: bool = typer.Option(False, help="print every line's trace")):
     """Show a stored run's statements and lines, as invoiced."""
-    from openpbr.db import require_database
     from openpbr.payment.money import fmt
     from openpbr.services.settlement import run_statements
 
-    for st in run_statements(require_database(db), run_key, Scope.local_operator()):
+    for st in run_statements(db, run_key, Scope.local_operator()):
         t = Table(title=f"{st['contract_id']}  {st['commissioner']}->{st['provider']}  {st['period_start']}.."
                         f"{st['period_end']}  ({st['kind']})", title_justify="left")
         for c, j in (("#", "right"), ("Description", "left"), ("Code", "left"), ("Quantity", "right"),

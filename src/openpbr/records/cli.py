@@ -15,18 +15,16 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
+from openpbr.cli_args import DB, DB_EXISTING, parse_date, parse_month, parse_window
+
 app = typer.Typer(help="Care records: service users, cluster periods, reviews, care packages, audit.", no_args_is_help=True)
 console = Console()
-DB = typer.Option(None, "--db", help="Database URL (default: $OPENPBR_DATABASE_URL or sqlite:///openpbr.sqlite)")
 
 
 def _date(text: str | None, default: date | None = None) -> date:
     if not text:
         return default or date.today()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from None
+    return parse_date(text)
 
 
 @app.command()
@@ -56,9 +54,10 @@ def generate(
     from openpbr.db import upgrade
     from openpbr.records.generate import TrustSize, generate_trust
 
+    first_day = _date(start)  # a bad argument is refused before the database is touched
     upgrade(db)
     size = TrustSize(people=people, years=years, providers=providers, commissioners=commissioners,
-                     teams_per_provider=teams, start=_date(start))
+                     teams_per_provider=teams, start=first_day)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
                   TimeElapsedColumn(), console=console) as bar:
         tasks: dict[str, int] = {}
@@ -81,7 +80,7 @@ def generate(
 @app.command("import")
 def import_(
     folder: Path = typer.Argument(..., help="Folder holding MHS801.csv, MHS802.csv, MHS803.csv"),
-    db: Optional[str] = DB,
+    db: Optional[str] = DB_EXISTING,
     rejects: Optional[Path] = typer.Option(None, "--rejects", help="Write every rejected row (file, line, field, reason) to this CSV"),
 ) -> None:
     """Import MHSDS-shape CSVs: bad rows are reported and skipped; re-importing changes nothing."""
@@ -114,12 +113,15 @@ def export(
     folder: Path = typer.Argument(...),
     start: Optional[str] = typer.Option(None),
     end: Optional[str] = typer.Option(None),
-    db: Optional[str] = DB,
+    db: Optional[str] = DB_EXISTING,
 ) -> None:
     """Export MHS801/802/803 CSVs (contain NHS numbers: handle as personal data)."""
     from openpbr.records.mhsds import export_mhsds
 
-    counts = export_mhsds(db, folder, start=_date(start) if start else None, end=_date(end) if end else None)
+    first, last = _date(start) if start else None, _date(end) if end else None
+    if first and last:
+        parse_window(first, last, inclusive=True)
+    counts = export_mhsds(db, folder, start=first, end=last)
     console.print(", ".join(f"{k}: {v:,} rows" for k, v in counts.items()))
 
 
@@ -138,7 +140,7 @@ def assess(
     choose: Optional[str] = typer.Option(None, help="Chosen cluster (default: accept the suggestion)"),
     override_reason: Optional[str] = typer.Option(None),
     transition_reason: Optional[str] = typer.Option(None),
-    db: Optional[str] = DB,
+    db: Optional[str] = DB_EXISTING,
 ) -> None:
     """Record an assessment for one person, show the suggestion, and allocate (confirm or override)."""
     from sqlalchemy import select
@@ -171,7 +173,7 @@ def assess(
 @app.command()
 def discharge(
     person: str = typer.Option(...), by: str = typer.Option(...), on: Optional[str] = typer.Option(None),
-    reason: Optional[str] = typer.Option(None), db: Optional[str] = DB,
+    reason: Optional[str] = typer.Option(None), db: Optional[str] = DB_EXISTING,
 ) -> None:
     """Discharge a person from whatever cluster they are in."""
     from openpbr.db import database_url, session_scope
@@ -193,7 +195,7 @@ def worklist(
     provider: Optional[str] = typer.Option(None),
     team: Optional[str] = typer.Option(None),
     out: Optional[Path] = typer.Option(None, help="Write the full list as CSV"),
-    db: Optional[str] = DB,
+    db: Optional[str] = DB_EXISTING,
 ) -> None:
     """Reviews due and overdue as of a date, per provider and team."""
     import pyarrow.csv as pacsv
@@ -217,7 +219,7 @@ def worklist(
 @app.command()
 def verify(
     expect_head: Optional[str] = typer.Option(None, help="Head hash recorded earlier (detects removed newest entries)"),
-    db: Optional[str] = DB,
+    db: Optional[str] = DB_EXISTING,
 ) -> None:
     """Verify the audit trail's hash chain."""
     from openpbr.db import make_engine
@@ -239,7 +241,7 @@ def verify(
 def my_care_command(
     person: str = typer.Argument(..., help="Pseudonymous id, e.g. SU0000001"),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Date (ISO), default today"),
-    db: Optional[str] = DB,
+    db: Optional[str] = DB_EXISTING,
 ) -> None:
     """What a service user sees: my cluster, my care package, my next review and what my care costs."""
     from openpbr.db import make_engine, session_scope
@@ -281,13 +283,14 @@ def history(
     start: str = typer.Option(..., "--from", help="First assessment date (ISO)"),
     end: str = typer.Option(..., "--to", help="Last assessment date (ISO, inclusive)"),
     out: Path = typer.Option(Path("history.csv"), "--out", help="CSV in the shape `openpbr calibrate --in` reads"),
-    db: Optional[str] = DB,
+    db: Optional[str] = DB_EXISTING,
 ) -> None:
     """Export clinician-confirmed allocations (ratings + chosen cluster) for local calibration."""
     from openpbr.db import database_url
     from openpbr.records.history import write_history
 
-    n = write_history(database_url(db), _date(start), _date(end), out)
+    first, last = parse_window(start, end, inclusive=True)
+    n = write_history(database_url(db), first, last, out)
     console.print(f"{n:,} confirmed allocations -> {out}")
 
 
@@ -296,12 +299,13 @@ def month(
     month: str = typer.Argument(..., help="Month as YYYY-MM"),
     provider: Optional[str] = typer.Option(None),
     report: Path = typer.Option(Path("out/records-month.md"), help="Markdown report file"),
-    db: Optional[str] = DB,
+    db: Optional[str] = DB_EXISTING,
 ) -> None:
     """Run a trust's month: allocations made, reviews due and done, overdue list; print and write a report."""
     from openpbr.db import database_url
     from openpbr.records.month import run_month, write_markdown
 
+    parse_month(month)
     _month_summary(run_month(database_url(db), month, provider=provider), report, write_markdown)
 
 
