@@ -76,7 +76,8 @@ def commissioner_step(out_dir: Path, db: str) -> None:
 
     console.print(Rule("4. Commissioner: indicators with SPC, gaming and cream-skimming checks"))
     first = "2023-04"
-    outcomes_cli.indicators(start=first, end=DEMO_MONTH, db=db, csv=None, synthetic=None, out=out_dir / "indicators.csv")
+    outcomes_cli.indicators(start=first, end=DEMO_MONTH, db=db, csv=None, synthetic=None, out=out_dir / "indicators.csv",
+                            payment_results=None, contracts=None)
     outcomes_cli.gaming(start=first, end=DEMO_MONTH, db=db, csv=None, synthetic=None, out=out_dir / "gaming-findings.csv", set_=[], funnel=out_dir / "outcome-funnel.png")
     outcomes_cli.charts(results=out_dir / "indicators.csv", out_dir=out_dir / "charts", unit_type="trust", unit=None, indicator=["within_review_pct", "reviews_overdue", "paired_outcome_coverage", "red_rule_breach_rate"])
     outcomes_cli.report(start=first, end=DEMO_MONTH, db=db, csv=None, synthetic=None, out=out_dir / "outcomes-report.pdf", title="Demo trust: outcomes and quality indicators")

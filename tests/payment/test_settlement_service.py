@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from openpbr.access import Role, Scope
@@ -17,6 +19,7 @@ from openpbr.errors import InputError, NotFound
 from openpbr.payment.activity import ActivityBundle
 from openpbr.payment.codes import PayCode
 from openpbr.payment.models_db import PaymentRun
+from openpbr.payment.settle import Invoiced, by_model, with_adjustments
 from openpbr.payment.store import init_db, list_runs
 from openpbr.services import settlement as svc
 
@@ -205,3 +208,32 @@ def test_reconcile_with_nothing_stored_names_every_month(db_url, tmp_path):
     b = ActivityBundle(cluster_periods=periods(("p", "P1", "CCG1", "11", "2024-04-01", None)))
     [row] = svc.reconcile_period(db_url, [c], b, date(2024, 4, 1), date(2024, 6, 1), scope=OPERATOR).rows
     assert (row.invoiced, row.now_due, row.missing_months) == (0, 48800, ("2024-04", "2024-05"))
+
+
+# ---------------------------------------------------------------- property: adjustments add up
+
+_day = st.integers(min_value=0, max_value=40)
+
+
+@given(first=st.lists(st.tuples(_day, st.integers(1, 40)), max_size=4),
+       late=st.lists(st.tuples(_day, st.integers(1, 40)), min_size=1, max_size=3))
+def test_adjustments_are_the_difference_of_restated_and_stored(tmp_path_factory, first, late):
+    from datetime import timedelta
+
+    c = _cluster_contract(tmp_path_factory.mktemp("p"))
+    base = date(2024, 4, 20)
+
+    def rows(spans):
+        return [(f"p{i}", "P1", "CCG1", "11", (base + timedelta(s)).isoformat(), (base + timedelta(s + n)).isoformat())
+                for i, (s, n) in enumerate(spans)]
+
+    def settle(spans):
+        return run([c], "2024-05-01", "2024-06-01", cluster_periods=periods(*rows(spans)) if spans else None)
+
+    old, new = settle(first), settle(first + late)
+    stored = Invoiced(old.run_key, *MAY, by_model(old.statement("C1")), 0)
+    restated = with_adjustments(new, {"C1": stored})
+    adj = sum(s.total for s in restated.adjustments)
+    assert adj == new.statement("C1").total - old.statement("C1").total
+    assert all(ln.code is PayCode.ADJUSTMENT_PRIOR_RUN and ln.amount for s in restated.adjustments for ln in s.lines)
+    assert restated.run_key not in (old.run_key, new.run_key) and restated.basis_key == new.run_key
