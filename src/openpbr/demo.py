@@ -52,29 +52,23 @@ def trust_step(out_dir: Path, db: str, people: int) -> None:
 
 
 def finance_step(out_dir: Path, db: str) -> None:
-    from datetime import date
-
-    from openpbr.outcomes.indicators import compute_indicators
-    from openpbr.outcomes.payment_feed import ContractKey, payment_indicator_results
-    from openpbr.outcomes.records_adapter import read_inputs
-    from openpbr.payment.cli import print_run, write_outputs
-    from openpbr.payment.contracts import load_contracts
-    from openpbr.payment.records_source import bundle_from_records
-    from openpbr.payment.settle import settle
+    from openpbr.access import Scope
+    from openpbr.cli_args import month_window
+    from openpbr.outcomes.payment_feed import write_payment_results
+    from openpbr.payment.cli import print_run, print_stored, write_outputs
     from openpbr.reference import builtin_path
+    from openpbr.services import settlement as svc
 
     console.print(Rule(f"3. Finance: {DEMO_MONTH} settlement statements, outcome payments fed by the indicators"))
-    y, m = (int(x) for x in DEMO_MONTH.split("-"))
-    start, end = date(y, m, 1), date(y + (m == 12), m % 12 + 1, 1)
-    contracts = load_contracts(builtin_path("payment", "contracts", "records-demo"))
-    indicators = compute_indicators(read_inputs(db, start, end), start, end)
-    bundle = bundle_from_records(db, start, end)
-    keys = [ContractKey(c.contract_id, c.provider, c.commissioner) for c in contracts]
-    # split by need group so contracts with social-value weights can weight people with the greatest needs
-    bundle.indicator_results = payment_indicator_results(indicators.results, keys, start, start, by_need_group=True)
-    run = settle(contracts, bundle, start, end)
-    print_run(run)
-    write_outputs(run, db, out_dir / f"statements-{DEMO_MONTH}.csv", out_dir / f"statements-{DEMO_MONTH}.pdf")
+    start, end = month_window(DEMO_MONTH)
+    contracts = svc.load_contracts(builtin_path("payment", "contracts", "records-demo"))
+    # activity and indicator results both from the records database: `openpbr pay settle --db` does the same
+    bundle = svc.bundle_for(contracts, start, end, records_db=db)
+    write_payment_results(bundle.indicator_results, out_dir / f"indicator_results-{DEMO_MONTH}.csv")
+    result = svc.settle_and_store(db, contracts, bundle, start, end, scope=Scope.local_operator())
+    print_run(result.run)
+    print_stored(result)
+    write_outputs(result.run, None, out_dir / f"statements-{DEMO_MONTH}.csv", out_dir / f"statements-{DEMO_MONTH}.pdf")
 
 
 def commissioner_step(out_dir: Path, db: str) -> None:
@@ -82,7 +76,8 @@ def commissioner_step(out_dir: Path, db: str) -> None:
 
     console.print(Rule("4. Commissioner: indicators with SPC, gaming and cream-skimming checks"))
     first = "2023-04"
-    outcomes_cli.indicators(start=first, end=DEMO_MONTH, db=db, csv=None, synthetic=None, out=out_dir / "indicators.csv")
+    outcomes_cli.indicators(start=first, end=DEMO_MONTH, db=db, csv=None, synthetic=None, out=out_dir / "indicators.csv",
+                            payment_results=None, contracts=None)
     outcomes_cli.gaming(start=first, end=DEMO_MONTH, db=db, csv=None, synthetic=None, out=out_dir / "gaming-findings.csv", set_=[], funnel=out_dir / "outcome-funnel.png")
     outcomes_cli.charts(results=out_dir / "indicators.csv", out_dir=out_dir / "charts", unit_type="trust", unit=None, indicator=["within_review_pct", "reviews_overdue", "paired_outcome_coverage", "red_rule_breach_rate"])
     outcomes_cli.report(start=first, end=DEMO_MONTH, db=db, csv=None, synthetic=None, out=out_dir / "outcomes-report.pdf", title="Demo trust: outcomes and quality indicators")

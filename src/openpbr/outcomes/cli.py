@@ -71,14 +71,29 @@ def definitions() -> None:
 def indicators(
     start: str = FROM, end: str = TO, db: Optional[str] = DB, csv: Optional[Path] = CSV, synthetic: Optional[int] = SYN,
     out: Path = typer.Option(Path("indicators.csv"), "--out", help="results CSV"),
+    payment_results: Optional[Path] = typer.Option(
+        None, "--payment-results", help="also write indicator_results.csv for `pay settle --indicators` "
+        "(one row per contract and indicator over the months --from..--to; needs --contracts)"),
+    contracts: Optional[Path] = typer.Option(None, "--contracts", help="contract folder for --payment-results"),
 ) -> None:
     """Compute every indicator per trust, provider, commissioner, team and cluster, for each month."""
     from openpbr.outcomes.indicators import compute_indicators
 
+    if payment_results is not None and contracts is None:
+        raise typer.BadParameter("--payment-results needs --contracts (the contracts to be settled)",
+                                 param_hint="--contracts")
     s, e = _month_start(start), _month_end(end)
     run = compute_indicators(_inputs(db, csv, synthetic, s, e), s, e)
     pacsv.write_csv(run.results, out)
     console.print(f"{run.results.num_rows} indicator rows -> {out}")
+    if payment_results is not None:
+        from openpbr.outcomes.payment_feed import ContractKey, payment_indicator_results, write_payment_results
+        from openpbr.services.settlement import load_contracts
+
+        keys = [ContractKey(c.contract_id, c.provider, c.commissioner) for c in load_contracts(contracts)]
+        feed = payment_indicator_results(run.results, keys, s, e, by_need_group=True)
+        write_payment_results(feed, payment_results)
+        console.print(f"{feed.num_rows} payment indicator rows -> {payment_results}")
     console.print(f"outcome pairs: {run.populations.pairs.status_counts()}")
 
 

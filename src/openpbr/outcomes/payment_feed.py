@@ -86,3 +86,68 @@ def _append(rows: dict, c: ContractKey, ind: str, kind: str, months: list[dict],
                                      "definition": months[0]["definition_ref"], "inputs": trace0.get("inputs"),
                                      "rules": trace0.get("rules"), "provisional": any(m["provisional"] for m in months)},
                                     sort_keys=True))
+
+
+# The exchanged file: ``indicator_results.csv`` as `openpbr outcomes indicators --payment-results`
+# writes it and `openpbr pay settle --indicators` reads it. Reading gives back the very table written.
+PAYMENT_RESULTS_SCHEMA = pa.schema([("contract_id", pa.string()), ("indicator", pa.string()), ("value", pa.string()),
+                                    ("need_group", pa.string()), ("achieved", pa.int64()), ("eligible", pa.int64()),
+                                    ("definition_ref", pa.string()), ("months", pa.int64()), ("trace", pa.string())])
+REQUIRED_COLUMNS = ("contract_id", "indicator")
+
+
+def payment_results_from_records(db, contracts: list[ContractKey], start: date, end: date) -> pa.Table:
+    """Payment indicator results for the window [start, end) computed from a records database.
+
+    The one route both `pay settle --db` and `outcomes indicators --payment-results` take:
+    indicators for the months of the window (per need group, for social-value weights).
+    """
+    from datetime import timedelta
+
+    from openpbr.outcomes.indicators import compute_indicators
+    from openpbr.outcomes.records_adapter import read_inputs
+
+    last = end - timedelta(days=1)
+    run = compute_indicators(read_inputs(db, start, last), start, last)
+    return payment_indicator_results(run.results, contracts, start, last, by_need_group=True)
+
+
+def write_payment_results(table: pa.Table, path) -> "Path":
+    """Write payment indicator results (atomic, Excel-safe) in the exchanged schema."""
+    from openpbr.io.safe import write_table_csv
+
+    return write_table_csv(table.select(PAYMENT_RESULTS_SCHEMA.names).cast(PAYMENT_RESULTS_SCHEMA), path)
+
+
+def read_payment_results(path) -> pa.Table:
+    """Read an ``indicator_results.csv``; a missing file or column is an InputError naming it."""
+    from pathlib import Path
+
+    import pyarrow.csv as pacsv
+
+    from openpbr.errors import InputError
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"indicator results file {p} not found", code="FILE_NOT_FOUND")
+    try:
+        head = pacsv.read_csv(p, read_options=pacsv.ReadOptions(block_size=1 << 20)).schema.names
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise InputError(f"{p}: not a readable CSV file ({type(exc).__name__})") from None
+    names = {h.strip().lower(): h for h in head}
+    missing = [c for c in REQUIRED_COLUMNS if c not in names]
+    if missing or not ({"value"} <= set(names) or {"achieved", "eligible"} <= set(names)):
+        need = missing or ["value, or achieved and eligible"]
+        raise InputError(f"{p}: missing column {', '.join(need)} (columns: {', '.join(PAYMENT_RESULTS_SCHEMA.names)})",
+                         code="MISSING_COLUMN")
+    types = {names[f.name]: f.type for f in PAYMENT_RESULTS_SCHEMA if f.name in names}
+    try:
+        t = pacsv.read_csv(p, convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True,
+                                                                  include_columns=list(types)))
+    except pa.ArrowInvalid as exc:
+        raise InputError(f"{p}: a value does not fit its column ({str(exc).splitlines()[0][:120]})",
+                         code="BAD_VALUE") from None
+    t = t.rename_columns([h.strip().lower() for h in t.column_names])
+    cols = [t.column(f.name) if f.name in t.column_names else pa.nulls(t.num_rows, f.type)
+            for f in PAYMENT_RESULTS_SCHEMA]
+    return pa.table(cols, schema=PAYMENT_RESULTS_SCHEMA).combine_chunks()

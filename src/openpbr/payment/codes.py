@@ -26,6 +26,16 @@ class PayCode(str, Enum):
     FUTURE_ACTIVITY = "FUTURE_ACTIVITY"  # dated after the as-of date of the read
     MISSING_VALUE = "MISSING_VALUE"  # a required value is blank
     INVALID_ROW = "INVALID_ROW"  # ragged row, NUL byte, huge field, non-ASCII digits, not a number, over-long code
+    CONTRACT_NOT_IN_FORCE = "CONTRACT_NOT_IN_FORCE"  # the contract's dates do not overlap the window
+    CONTRACT_PART_IN_FORCE = "CONTRACT_PART_IN_FORCE"  # the contract covers only part of the window
+    NO_ACTIVITY_IN_WINDOW = "NO_ACTIVITY_IN_WINDOW"  # an activity-paid contract has no activity in the window
+    ADJUSTMENT_PRIOR_RUN = "ADJUSTMENT_PRIOR_RUN"  # difference against the stored run this one supersedes
+    NO_STORED_RUN = "NO_STORED_RUN"  # reconciliation: no stored live run for part of the period
+
+    @property
+    def is_coverage_gap(self) -> bool:
+        """Codes that mean a contract had nothing (or less than the window) to settle."""
+        return self in (PayCode.CONTRACT_NOT_IN_FORCE, PayCode.NO_ACTIVITY_IN_WINDOW, PayCode.NO_STORED_RUN)
 
 
 DESCRIPTIONS = {
@@ -45,4 +55,9 @@ DESCRIPTIONS = {
     PayCode.FUTURE_ACTIVITY: "Activity dated after the as-of date of the read: not paid.",
     PayCode.MISSING_VALUE: "A required value is blank: not paid until supplied.",
     PayCode.INVALID_ROW: "The row cannot be read as the declared table (see the trace's issue code): not paid.",
+    PayCode.CONTRACT_NOT_IN_FORCE: "The contract's dates do not overlap the settlement window: nothing is due under it.",
+    PayCode.CONTRACT_PART_IN_FORCE: "The contract covers only part of the window: lines cover the days it is in force.",
+    PayCode.NO_ACTIVITY_IN_WINDOW: "The contract pays for activity, and none was supplied for its pair in the window.",
+    PayCode.ADJUSTMENT_PRIOR_RUN: "Difference, per payment model, against the stored run this run supersedes.",
+    PayCode.NO_STORED_RUN: "No stored live settlement run covers this month: nothing was invoiced to compare with.",
 }

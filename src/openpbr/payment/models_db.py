@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openpbr.db import Base
@@ -21,6 +21,14 @@ class PaymentRun(Base):
     inputs_json: Mapped[str] = mapped_column(Text)
     total_pence: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # pay_0002: re-settling a window with changed inputs supersedes the live run (kept, with a pointer)
+    basis_key: Mapped[str | None] = mapped_column(String(40), nullable=True)  # hash of the inputs alone
+    contracts_key: Mapped[str | None] = mapped_column(String(64), nullable=True)  # which contracts were settled
+    supersedes: Mapped[str | None] = mapped_column(Text, nullable=True)  # comma-separated run keys
+    superseded_by: Mapped[str | None] = mapped_column(String(40), nullable=True)  # run key; null = live
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    __table_args__ = (Index("ix_payment_runs_period", "kind", "mode", "period_start", "period_end"),)
 
 
 class PaymentStatement(Base):

@@ -62,10 +62,20 @@ class SettlementRun:
     details: dict[str, dict[str, pa.Table]] = field(default_factory=dict)
     inputs: dict = field(default_factory=dict)
     kind: str = "settlement"
+    adjustments: list[Statement] = field(default_factory=list)  # differences against a superseded stored run
 
     @property
     def total(self) -> int:
         return sum(s.total for s in self.statements)
+
+    @property
+    def basis_key(self) -> str:
+        """The key of the inputs alone (a superseding run's own key also names the runs it supersedes)."""
+        return self.inputs.get("basis_key", self.run_key)
+
+    def all_statements(self) -> list[Statement]:
+        """Contract statements, then adjustments, then the non-contract exceptions (if any)."""
+        return self.statements + self.adjustments + ([self.exceptions] if self.exceptions.lines else [])
 
     def statement(self, contract_id: str) -> Statement:
         return next(s for s in self.statements if s.contract_id == contract_id)
@@ -126,13 +136,73 @@ def on_account(contract: Contract, window: Window) -> int:
     return round_fraction(poa.annual * months_started(years, b)) - round_fraction(poa.annual * months_started(years, a))
 
 
+# Models paid for activity, and the tables that hold their activity.
+ACTIVITY_OF_MODEL = {
+    "cluster_activity": ("cluster_periods", "assessments", "bed_days"),
+    "acute_tariff": ("spells",),
+    "capitation": ("population",),
+}
+
+
+def _rows_in(name: str, t: pa.Table, a: int, b: int) -> int:
+    """Rows of an activity table that fall in the days [a, b)."""
+    if name == "spells":
+        s = col_days(t, "discharge_date")
+        e = s + 1
+    elif name == "assessments":
+        s = col_days(t, "assessed_on")
+        e = s + 1
+    else:
+        s, e = col_days(t, "start_date"), col_days(t, "end_date", open_end=True)
+    return int((overlap(s, e, a, b) > 0).sum())
+
+
+def _coverage_line(contract: Contract, code: PayCode, description: str, quantity: int, unit: str, inputs: dict) -> Line:
+    return Line(contract.contract_id, "coverage", "coverage." + code.value.lower(), code, description, quantity, unit, 0,
+                {"rule": "coverage", "inputs": inputs, "prices": [], "formula": "not priced",
+                 "rounding": ROUNDING_RULE, "provisional": False})
+
+
+def coverage_lines(contract: Contract, window: Window, tables: dict) -> tuple[list[Line], bool]:
+    """Visible lines when the contract's dates or activity do not cover the window; (lines, in force at all)."""
+    c0, c1 = day(contract.valid_from), day(contract.valid_to)
+    a, b = max(window.start, c0), min(window.end, c1)
+    dates = {"contract_from": contract.valid_from.isoformat(), "contract_to": contract.valid_to.isoformat(),
+             "window": window.label()}
+    if b <= a:
+        return [_coverage_line(contract, PayCode.CONTRACT_NOT_IN_FORCE,
+                               f"Contract in force {contract.valid_from} to {contract.valid_to} (exclusive): "
+                               f"not in force in {window.label()}", 0, "days", dates)], False
+    lines = []
+    if b - a < window.days:
+        lines.append(_coverage_line(contract, PayCode.CONTRACT_PART_IN_FORCE,
+                                    f"Contract in force for {b - a} of the {window.days} days of the window",
+                                    b - a, "days", dates))
+    for m in contract.models:
+        names = ACTIVITY_OF_MODEL.get(m.type)
+        if names is None:
+            continue
+        found = {n: _rows_in(n, tables[n], a, b) for n in names if n in tables}
+        if not any(found.values()):
+            lines.append(_coverage_line(
+                contract, PayCode.NO_ACTIVITY_IN_WINDOW,
+                f"{m.type}: no {' / '.join(names)} for {contract.provider} / {contract.commissioner} in the window",
+                0, "rows", {**dates, "model": m.type, "tables": list(names),
+                            "provider": contract.provider, "commissioner": contract.commissioner}))
+    return lines, True
+
+
 def settle_contract(contract: Contract, window: Window, mode: str, tables: dict, results: dict) -> tuple[Statement, dict]:
     ctx = Context(contract, window, mode, tables, results)
+    cover, in_force = coverage_lines(contract, window, tables)
+    if not in_force:  # nothing is due under it: say so on a line, never a silent zero statement
+        return Statement(contract.contract_id, contract.commissioner, contract.provider, window.start_date,
+                         window.end_date, cover, 0), {}
     lines: list[Line] = []
     for _stage, model in sorted(((STAGES[m.type][0], i), m) for i, m in enumerate(contract.models)):
         lines += STAGES[model.type][1](ctx, model, list(lines))
     st = Statement(contract.contract_id, contract.commissioner, contract.provider, window.start_date, window.end_date,
-                   lines, on_account(contract, window))
+                   cover + lines, on_account(contract, window))
     return st, ctx.detail
 
 
@@ -205,47 +275,135 @@ def non_contract(contracts: list[Contract], parts: dict, window: Window) -> Stat
     return Statement(NON_CONTRACT, "", "", window.start_date, window.end_date, lines, 0, kind="exceptions")
 
 
+@dataclass(frozen=True)
+class Invoiced:
+    """What one stored live run settled for one contract in one window (pence per payment model)."""
+
+    run_key: str
+    start: date
+    end: date  # exclusive
+    by_model: dict[str, int]
+    on_account: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_model.values())
+
+
+def by_model(st: Statement) -> dict[str, int]:
+    """A statement's money per payment model (coverage lines carry none)."""
+    out: dict[str, int] = {}
+    for ln in st.lines:
+        if ln.model != "coverage":
+            out[ln.model] = out.get(ln.model, 0) + ln.amount
+    return out
+
+
+def invoiced_from_runs(runs: list[SettlementRun]) -> dict[str, list[Invoiced]]:
+    out: dict[str, list[Invoiced]] = {}
+    for r in runs:
+        for st in r.statements:
+            out.setdefault(st.contract_id, []).append(
+                Invoiced(r.run_key, r.window.start_date, r.window.end_date, by_model(st), st.on_account))
+    return out
+
+
 def reconcile(contracts: list[Contract], bundle: ActivityBundle, start: date, end: date,
               settled: list[SettlementRun], mode: str = "live") -> SettlementRun:
-    """Reconcile [start, end) (year to date or the whole year) against the runs already settled in it.
+    """Reconcile [start, end) against runs settled in memory (see :func:`reconcile_with`)."""
+    for r in settled:
+        if not (start <= r.window.start_date and r.window.end_date <= end):
+            raise ValueError(f"run {r.run_key} ({r.window.label()}) lies outside {start}..{end}")
+    return reconcile_with(contracts, bundle, start, end, invoiced_from_runs(settled), mode)
 
+
+def reconcile_with(contracts: list[Contract], bundle: ActivityBundle, start: date, end: date,
+                   invoiced: dict[str, list[Invoiced]], mode: str = "live") -> SettlementRun:
+    """Reconcile [start, end) (year to date or the whole year) against what was invoiced in it.
+
+    ``invoiced`` holds, per contract, the statements of the live runs already
+    settled (stored runs, for the finance lead: what was actually invoiced).
     Each contract gets one RECONCILIATION line per payment model: the amount
-    for the whole reconciled period minus what the settled runs paid for that
-    model. Non-linear terms (risk share, MRET) are where these differ from zero.
+    for the whole reconciled period minus what was invoiced for that model.
+    Non-linear terms (risk share, MRET) are where these differ from zero.
+    A month with no invoiced run gets a NO_STORED_RUN line naming it.
     """
     whole = settle(contracts, bundle, start, end, mode)
     key, inputs = run_key(contracts, bundle, whole.window, mode, kind="reconciliation")
-    inputs["settled_runs"] = sorted(r.run_key for r in settled)
+    inputs["settled_runs"] = sorted({i.run_key for rows in invoiced.values() for i in rows})
     key = hashlib.sha256((key + "".join(inputs["settled_runs"])).encode()).hexdigest()[:24]
+    months = month_windows(start, end)
     out = []
     for st in whole.statements:
+        rows = [i for i in invoiced.get(st.contract_id, []) if start <= i.start and i.end <= end]
         paid: dict[str, int] = {}
-        paid_on_account = 0
-        for r in settled:
-            if not (start <= r.window.start_date and r.window.end_date <= end):
-                raise ValueError(f"run {r.run_key} ({r.window.label()}) lies outside {start}..{end}")
-            prev = next((s for s in r.statements if s.contract_id == st.contract_id), None)
-            if prev is None:
-                continue
-            paid_on_account += prev.on_account
-            for ln in prev.lines:
-                paid[ln.model] = paid.get(ln.model, 0) + ln.amount
-        due: dict[str, int] = {}
-        for ln in st.lines:
-            due[ln.model] = due.get(ln.model, 0) + ln.amount
-        lines = []
+        for i in rows:
+            for model, amount in i.by_model.items():
+                paid[model] = paid.get(model, 0) + amount
+        due = by_model(st)
+        runs = sorted({i.run_key for i in rows})
+        lines = [ln for ln in st.lines if ln.model == "coverage"]  # the contract's own coverage gaps stay visible
+        missing = [m0 for m0, m1 in months if not any(i.start <= m0 and m1 <= i.end for i in rows)]
+        if missing:
+            labels = [f"{m:%Y-%m}" for m in missing]
+            lines.append(Line(st.contract_id, "coverage", "reconciliation.no_stored_run", PayCode.NO_STORED_RUN,
+                              f"No stored live run for {', '.join(labels)}: nothing invoiced to compare with",
+                              len(missing), "months", 0,
+                              {"rule": "reconciliation.no_stored_run", "inputs": {"months": labels},
+                               "prices": [], "formula": "not priced", "rounding": ROUNDING_RULE,
+                               "provisional": False}))
         for model in sorted(set(due) | set(paid)):
             diff = due.get(model, 0) - paid.get(model, 0)
             lines.append(Line(st.contract_id, model, "reconciliation", PayCode.RECONCILIATION,
                               f"{model}: reconciled {whole.window.label()}", 0, "", diff,
                               {"rule": "reconciliation", "inputs": {"due_pence": due.get(model, 0),
                                                                     "settled_pence": paid.get(model, 0),
-                                                                    "settled_runs": inputs["settled_runs"]},
+                                                                    "settled_runs": runs},
                                "prices": [], "formula": "due for the whole period - already settled",
                                "rounding": "none (difference of whole pence)", "provisional": False}))
         out.append(Statement(st.contract_id, st.commissioner, st.provider, start, end, lines,
-                             on_account=st.on_account - paid_on_account, kind="reconciliation"))
+                             on_account=st.on_account - sum(i.on_account for i in rows), kind="reconciliation"))
     return SettlementRun(key, whole.window, mode, out, whole.exceptions, {}, inputs, kind="reconciliation")
+
+
+def with_adjustments(run: SettlementRun, prior: dict[str, Invoiced], supersede: list[str] | None = None) -> SettlementRun:
+    """The run restated over stored runs: ``prior`` is, per contract, the live statement it restates;
+    ``supersede`` the stored runs it replaces (default: those named in ``prior``).
+
+    Each contract whose money changed gets an adjustment statement with one
+    ADJUSTMENT_PRIOR_RUN line per payment model (now - stored, whole pence):
+    the supplementary invoice or credit note for the window. The run's own
+    statements stay the full restated window. The key names the superseded runs,
+    so settling the same inputs over a different history is a different run.
+    """
+    superseded = sorted(set(supersede) if supersede is not None else {p.run_key for p in prior.values()})
+    against = sorted({p.run_key for p in prior.values()} | set(superseded))
+    if not against:
+        return run
+    inputs = {**run.inputs, "basis_key": run.basis_key, "supersedes": superseded, "adjusted_against": against}
+    key = hashlib.sha256((run.basis_key + "|" + ",".join(against)).encode()).hexdigest()[:24]
+    adjustments = []
+    for st in run.statements:
+        before = prior.get(st.contract_id)
+        if before is None:
+            continue
+        now = by_model(st)
+        lines = []
+        for model in sorted(set(now) | set(before.by_model)):
+            diff = now.get(model, 0) - before.by_model.get(model, 0)
+            if diff:
+                lines.append(Line(st.contract_id, model, "adjustment.prior_run", PayCode.ADJUSTMENT_PRIOR_RUN,
+                                  f"{model}: restated against run {before.run_key}", 0, "", diff,
+                                  {"rule": "adjustment.prior_run",
+                                   "inputs": {"superseded_run": before.run_key, "stored_pence": before.by_model.get(model, 0),
+                                              "now_pence": now.get(model, 0)},
+                                   "prices": [], "formula": "now due - stored in the superseded run",
+                                   "rounding": "none (difference of whole pence)", "provisional": False}))
+        if lines:
+            adjustments.append(Statement(st.contract_id, st.commissioner, st.provider, st.period_start, st.period_end,
+                                         lines, 0, kind="adjustment"))
+    return SettlementRun(key, run.window, run.mode, run.statements, run.exceptions, run.details, inputs, run.kind,
+                         adjustments)
 
 
 def month_windows(start: date, end: date) -> list[tuple[date, date]]:
@@ -259,4 +417,4 @@ def month_windows(start: date, end: date) -> list[tuple[date, date]]:
     return out
 
 
-__all__ = ["SettlementRun", "settle", "reconcile", "month_windows"]
+__all__ = ["SettlementRun", "Invoiced", "settle", "reconcile", "reconcile_with", "with_adjustments", "month_windows"]

@@ -86,10 +86,12 @@ def chart(rows: list[dict], path: str | Path, title: str) -> Path:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=100)
+    from openpbr.io.safe import atomic_path
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
     plt.close(fig)
-    return path
+    return Path(path)
 
 
 __all__ = ["compare_models", "price_change", "table_text", "chart"]
