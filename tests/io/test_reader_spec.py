@@ -307,3 +307,9 @@ def test_docs_match_spec():
     if os.environ.get("OPENPBR_UPDATE_DOCS"):
         DOC.write_text(text, encoding="utf-8")
     assert DOC.exists() and DOC.read_text(encoding="utf-8") == text, "run with OPENPBR_UPDATE_DOCS=1 to refresh"
+
+
+def test_excel_safe_apostrophe_is_removed_before_the_code_length_check(tmp_path):
+    r = read_table(_cp(tmp_path, (CP_HEAD + "\np1,P1,C1,'=1+1,2024-01-01,\np2,P1,C1,'abc,2024-01-01,\n").encode()),
+                   CLUSTER_PERIODS)
+    assert r.issues == [] and r.table.column("cluster").to_pylist() == ["=1+1", "'abc"]

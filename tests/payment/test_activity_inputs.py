@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from openpbr.cli import app, main
@@ -235,3 +237,53 @@ def test_cli_settle_reports_rejected_rows(tmp_path, monkeypatch, capsys):
     code, out = run_main(monkeypatch, capsys, "pay", "settle", "--month", "2024-06", "--activity", str(folder))
     assert code == 0, out
     assert "NEGATIVE_AMOUNT" in out and "1 activity row issue" in out
+
+
+@pytest.mark.slow
+def test_cli_settle_from_demo_files_prints_exactly_the_in_memory_run(demo_files, monkeypatch, capsys):
+    """Same statements, same totals, same run key: the files are the bundle."""
+    _, memory = run_main(monkeypatch, capsys, "pay", "settle", "--month", "2025-03", "--demo-people", "3000")
+    _, files = run_main(monkeypatch, capsys, "pay", "settle", "--month", "2025-03", "--activity", str(demo_files))
+    assert files == memory and "Run " in files
+
+
+# -- property: any bundle written by write_bundle settles as in memory ------------------------------------------------
+
+_codes = st.sampled_from(["00", "04", "08", "11", "21", "99", "=1+1", "-04", "@x", "+3"])
+_days = st.integers(0, 500).map(lambda d: date(2024, 1, 1) + timedelta(days=d))
+
+
+@st.composite
+def bundles(draw):
+    n = draw(st.integers(1, 12))
+    starts = [draw(_days) for _ in range(n)]
+    ends = [draw(st.none() | st.integers(-30, 300).map(lambda k, s=s: s + timedelta(days=k))) for s in starts]
+    cp = pa.table({"person_id": [draw(st.sampled_from(["1", "=HYPERLINK(1)", "-2", "3"])) for _ in range(n)],
+                   "provider": ["RDEMO"] * n,
+                   "commissioner": [draw(st.sampled_from(["ICB-A", "ICB-E", "ICB-Z"])) for _ in range(n)],
+                   "cluster": [draw(_codes) for _ in range(n)], "start_date": pa.array(starts, pa.date32()),
+                   "end_date": pa.array(ends, pa.date32()),
+                   "need_group": [draw(st.sampled_from(["high", "standard"])) for _ in range(n)]})
+    m = draw(st.integers(0, 3))
+    pb = pa.table({"person_id": ["1"] * m, "provider": ["RDEMO"] * m, "commissioner": ["ICB-A"] * m,
+                   "start_date": pa.array([draw(_days) for _ in range(m)], pa.date32()),
+                   "end_date": pa.nulls(m, pa.date32()),
+                   "annual_value": [draw(st.sampled_from(["1200.00", "-50.00", "3650", "0.01"])) for _ in range(m)]})
+    return cp, pb
+
+
+@settings(max_examples=25)
+@given(bundles())
+def test_any_written_bundle_settles_as_in_memory(tmp_path_factory, tables):
+    cp, pb = tables
+    folder = tmp_path_factory.mktemp("b")
+    write_bundle(ActivityBundle(cluster_periods=cp, personal_budgets=pb), folder)
+    for a, b in MONTHS[:1] + [(date(2024, 4, 1), date(2025, 4, 1))]:
+        memory = settle(CONTRACTS, ActivityBundle(cluster_periods=cp, personal_budgets=pb), a, b)
+        files = settle(CONTRACTS, load_bundle(folder), a, b)
+        mem_lines = [(ln.as_row(), ln.trace["inputs"].get("lines")) for ln in memory.exceptions.lines]
+        assert [(s.contract_id, s.lines, s.on_account) for s in files.statements] == \
+            [(s.contract_id, s.lines, s.on_account) for s in memory.statements]
+        # refused rows: the same lines, the same codes and rows (files count the header, memory does not)
+        assert [(r, [x - 1 for x in (lines or [])] or None) for r, lines in
+                [(ln.as_row(), ln.trace["inputs"].get("lines")) for ln in files.exceptions.lines]] == mem_lines

@@ -444,11 +444,10 @@ def _convert(arr, col: Column, as_of: date | None) -> tuple[pa.ChunkedArray, _Fi
     if not col.text and not ascii_only:
         f.add(_non_ascii_digits(text), IssueCode.NON_ASCII_DIGITS, "digits must be ASCII 0-9")
     null = pa.scalar(None, col.arrow_type)
+    text_out = text
     if col.type == "str":
         if pc.any(pc.starts_with(text, "'")).as_py():
             text_out = pc.replace_substring_regex(text, r"^'([=+\-@\t\r])", r"\1")
-        else:
-            text_out = text
         typed = pc.if_else(pa.array(empty), null, text_out) if empty.any() else text_out
     elif col.type == "bool":
         low = pc.utf8_lower(text)
@@ -471,7 +470,7 @@ def _convert(arr, col: Column, as_of: date | None) -> tuple[pa.ChunkedArray, _Fi
     if not col.nullable and empty.any():
         f.add(empty, IssueCode.REQUIRED_VALUE_MISSING, "blank: a value is required")
     if col.type == "str" and col.max_length and not col.text:
-        too_long = _longer(text, col.max_length)
+        too_long = _longer(text_out, col.max_length)  # the value as kept: an Excel-safe apostrophe does not count
         if too_long is not None:
             f.add(too_long, IssueCode.TOO_LONG_CODE, f"longer than {col.max_length} characters")
     typed = pa.chunked_array(typed.chunks if isinstance(typed, pa.ChunkedArray) else [typed], col.arrow_type)
