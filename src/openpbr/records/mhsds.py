@@ -444,13 +444,18 @@ def import_mhsds(db: Engine | str | None, folder: str | Path, *, as_of: date, ac
 def _import_error(exc: Exception) -> OpenPbRError:
     """One line for a failure of the whole import, naming no value (a driver's text can quote an NHS number)."""
     nothing = "the import was rolled back and nothing was written"
-    if isinstance(exc, (StaleRow, IntegrityError)) or (isinstance(exc, OperationalError) and _busy(exc)):
+    if isinstance(exc, (StaleRow, IntegrityError)) or (isinstance(exc, OperationalError) and _busy(exc)) \
+            or type(exc).__name__ in _DRIVER_CONFLICTS:
         return ConflictError(f"another import or change saved some of the same records while this import ran; {nothing}. "
                              "Run the import again: rows now stored are skipped")
     if isinstance(exc, DBAPIError):
         kind = type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__
         return DatabaseError(f"the database refused the import ({kind}); {nothing}")
     return ImportFailed(f"{nothing} ({exc.__class__.__name__})")
+
+
+# PostgreSQL's COPY runs on the driver connection, so its errors arrive unwrapped by SQLAlchemy.
+_DRIVER_CONFLICTS = {"UniqueViolation", "IntegrityError", "DeadlockDetected", "SerializationFailure", "LockNotAvailable"}
 
 
 def _busy(exc: OperationalError) -> bool:
