@@ -390,6 +390,7 @@ def demo(
     from openpbr.db import is_sqlite
     from openpbr.records.month import run_month, write_markdown
 
+    parse_month(month)  # refused before the database is rebuilt
     if is_sqlite(db) and db.startswith("sqlite:///"):
         path = Path(db.removeprefix("sqlite:///"))
         for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
