@@ -70,7 +70,7 @@ MHS801 = ("ClustId", "LocalPatientId", "NHSNumber", "BirthYear", "OrgIDProv", "C
 MHS802 = ("ClustId", "CodedAssToolType", "PersScore", "ProblemType")
 MHS803 = ("ClustId", "StartDateCareClust", "EndDateCareClust", "AMHCareClustCodeFin", "OrgIDComm", "SuggestedCluster",
           "Fit", "RedRuleBreach", "ChosenBy", "OverrideReason", "TransitionReason", "EndReason", "ResultCode",
-          "RedRules", "ProfileRef", "DischargeReason")
+          "RedRules", "ProfileRef", "DischargeReason", "ReviewedBy")
 FILES = {"MHS801": MHS801, "MHS802": MHS802, "MHS803": MHS803}
 
 
@@ -138,6 +138,7 @@ class _Plan:
                  as_of: date, providers: frozenset[str] | None = None):
         self.snap, self.report, self.actor, self.nhs, self.as_of = snap, report, actor, nhs, as_of
         self.providers = providers
+        self._by_day: dict | None = None
         self.events: list[tuple[str, str, str | int, dict]] = []  # (action, entity, entity id or provisional id, payload)
         self._due: dict[tuple, date] = {}
         self._packages: dict[tuple, object] = {}
@@ -297,6 +298,7 @@ class _Plan:
                       result_code=row.get("ResultCode") or None, red_rules=row.get("RedRules") or None,
                       profile_ref=row.get("ProfileRef") or None)
         self._discharge_reason = row.get("DischargeReason") or None
+        self._reviewed_by = row.get("ReviewedBy") or None
         stored = self.snap.periods.get((a["id"], start))
         if stored is not None:
             diff = [k for k, v in values.items() if stored[k] != v]
@@ -340,11 +342,21 @@ class _Plan:
             self.events.append(("discharge", "cluster_period", p["id"], dict(clust_id=cid, on=p["end_on"])))
         elif end_reason in ("review", "transition") and p["review_due"] is not None:
             self.snap.add("reviews", dict(cluster_period_id=p["id"], service_user_id=p["service_user_id"],
-                                          due_on=p["review_due"], reviewed_on=p["end_on"], reviewed_by=p["chosen_by"],
+                                          assessment_id=self._review_assessment(p),
+                                          due_on=p["review_due"], reviewed_on=p["end_on"],
+                                          reviewed_by=self._reviewed_by or p["chosen_by"],
                                           late=p["end_on"] > p["review_due"],
                                           outcome="confirmed" if end_reason == "review" else "changed"))
             self.events.append(("review", "cluster_period", p["id"], dict(
                 clust_id=cid, due_on=p["review_due"], reviewed_on=p["end_on"])))
+
+    def _review_assessment(self, p: dict) -> int | None:
+        """The assessment the review was done with: the person's assessment on the day the period ended."""
+        if self._by_day is None:
+            self._by_day = {}
+            for a in self.snap.assessments.values():
+                self._by_day.setdefault((a["service_user_id"], a["assessed_on"]), a["id"])
+        return self._by_day.get((p["service_user_id"], p["end_on"]))
 
     # Reference data lookups repeat for the same cluster and date: remember them.
     def _review_due(self, start: date, cluster: str) -> date:
@@ -444,13 +456,18 @@ def import_mhsds(db: Engine | str | None, folder: str | Path, *, as_of: date, ac
 def _import_error(exc: Exception) -> OpenPbRError:
     """One line for a failure of the whole import, naming no value (a driver's text can quote an NHS number)."""
     nothing = "the import was rolled back and nothing was written"
-    if isinstance(exc, (StaleRow, IntegrityError)) or (isinstance(exc, OperationalError) and _busy(exc)):
+    if isinstance(exc, (StaleRow, IntegrityError)) or (isinstance(exc, OperationalError) and _busy(exc)) \
+            or type(exc).__name__ in _DRIVER_CONFLICTS:
         return ConflictError(f"another import or change saved some of the same records while this import ran; {nothing}. "
                              "Run the import again: rows now stored are skipped")
     if isinstance(exc, DBAPIError):
         kind = type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__
         return DatabaseError(f"the database refused the import ({kind}); {nothing}")
     return ImportFailed(f"{nothing} ({exc.__class__.__name__})")
+
+
+# PostgreSQL's COPY runs on the driver connection, so its errors arrive unwrapped by SQLAlchemy.
+_DRIVER_CONFLICTS = {"UniqueViolation", "IntegrityError", "DeadlockDetected", "SerializationFailure", "LockNotAvailable"}
 
 
 def _busy(exc: OperationalError) -> bool:
@@ -482,7 +499,8 @@ def export_mhsds(db: Engine | str | None, folder: str | Path, *, start: date | N
                  .outerjoin(Organisation, Organisation.id == Team.provider_id).order_by(a.id))
             comm = Organisation.__table__.alias("comm")
             pq = (select(cp.__table__, a.clust_id, comm.c.ods_code.label("comm_ods"), Discharge.id.label("discharge_id"),
-                         Discharge.reason.label("discharge_reason"), Review.outcome.label("review_outcome"))
+                         Discharge.reason.label("discharge_reason"), Review.outcome.label("review_outcome"),
+                         Review.reviewed_by.label("reviewed_by"))
                   .join(a, a.id == cp.assessment_id).join(comm, comm.c.id == cp.commissioner_id)
                   .outerjoin(Discharge, Discharge.cluster_period_id == cp.id)
                   .outerjoin(Review, Review.cluster_period_id == cp.id).order_by(cp.id))
@@ -519,7 +537,8 @@ def export_mhsds(db: Engine | str | None, folder: str | Path, *, start: date | N
                                      p.chosen_cluster, p.comm_ods, p.suggested_cluster or "",
                                      "" if p.fit is None else repr(float(p.fit)), "Y" if p.red_rule_breach else "N",
                                      p.chosen_by, p.override_reason or "", p.transition_reason or "", _end_reason(p),
-                                     p.result_code or "", p.red_rules or "", p.profile_ref or "", p.discharge_reason or ""))
+                                     p.result_code or "", p.red_rules or "", p.profile_ref or "", p.discharge_reason or "",
+                                     p.reviewed_by or ""))
                         counts["MHS803"] += 1
     finally:
         if not isinstance(db, Engine):

@@ -42,7 +42,7 @@ TABLES = (
     (ClusterPeriod.__table__, ("service_user_id", "assessment_id", "provider_id", "commissioner_id", "team_id")),
     (CarePackageAssignment.__table__, ("service_user_id", "cluster_period_id")),
     (Discharge.__table__, ("service_user_id", "cluster_period_id")),
-    (Review.__table__, ("service_user_id", "cluster_period_id")),
+    (Review.__table__, ("service_user_id", "cluster_period_id", "assessment_id")),
 )
 REFERENCED = {"organisations", "teams", "service_users", "assessments", "cluster_periods"}  # ids needed later
 

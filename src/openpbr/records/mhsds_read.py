@@ -80,7 +80,7 @@ COLUMNS = {
     "MHS802": {"ClustId": A.clust_id, "ProblemType": A.item_08_type},
     "MHS803": {"ClustId": A.clust_id, "AMHCareClustCodeFin": P.chosen_cluster, "OrgIDComm": O.ods_code,
                "SuggestedCluster": P.suggested_cluster, "ChosenBy": P.chosen_by, "ResultCode": P.result_code,
-               "ProfileRef": P.profile_ref},
+               "ProfileRef": P.profile_ref, "ReviewedBy": P.chosen_by},
 }
 TEXT = 2000  # free-text reasons
 # OpenPbR's own columns (docs/records.md): not in MHSDS, carried so an export re-imports exactly.
@@ -92,7 +92,8 @@ EXTENSIONS = {
     "MHS803": (Column("ResultCode", required=False, nullable=True),
                Column("RedRules", required=False, nullable=True, text=True, max_length=TEXT),
                Column("ProfileRef", required=False, nullable=True),
-               Column("DischargeReason", required=False, nullable=True, text=True, max_length=TEXT)),
+               Column("DischargeReason", required=False, nullable=True, text=True, max_length=TEXT),
+               Column("ReviewedBy", required=False, nullable=True)),
 }
 # Read as text and checked by the import itself.
 OVERRIDES = {

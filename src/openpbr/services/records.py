@@ -228,6 +228,10 @@ def assess_and_decide(
     current = process.open_period(session, su.id)
     if seen is not None and (seen.period_id, seen.version) != ((current.id, current.version) if current else (None, None)):
         raise ConflictError(process.PERIOD_CONFLICT)
+    if seen is None and current is not None and current.start_on == assessed_on:
+        # Ending a period on the day it started (a 0-day period) is almost always a second clinician
+        # deciding unaware of the first: only a decision made with that period in view may do it.
+        raise ConflictError(process.PERIOD_CONFLICT)
     t = session.scalar(select(Team).where(Team.code == team)) if team else None
     if team and t is None:
         raise InputError(f"field team: no team {team}", code="UNKNOWN_TEAM")
