@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from openpbr import errors as _errors
 from openpbr.clustering.ratings import ITEM_CODES
 
 EPISODE_COLUMNS = {
@@ -73,8 +74,10 @@ REQUIRED = {
 }
 
 
-class InputError(ValueError):
+class InputError(_errors.InputError, ValueError):
     """An input table is missing a required column or has the wrong type."""
+
+    code = "UNREADABLE_FILE"
 
 
 def conform(name: str, table: pa.Table) -> pa.Table:
@@ -144,10 +147,11 @@ class OutcomeInputs:
         return h.hexdigest()[:16]
 
     def write_csv(self, folder: str | Path) -> None:
+        from openpbr.io.safe import write_table_csv
+
         out = Path(folder)
-        out.mkdir(parents=True, exist_ok=True)
         for name, t in self.tables().items():
-            pacsv.write_csv(t, out / f"{name}.csv")
+            write_table_csv(t, out / f"{name}.csv")  # atomic, text cells Excel-safe
 
     @classmethod
     def read_csv(cls, folder: str | Path) -> "OutcomeInputs":
