@@ -197,7 +197,7 @@ def test_bad_arguments_answer_in_one_line(tmp_path):
     assert_one_line_error(run_main("cluster", "--in", src, "--out", tmp_path / "o.csv", "--profiles", tmp_path / "nope.yaml"), 2, "no such profile set file")
     assert_one_line_error(run_main("cluster", "--in", src, "--out", tmp_path / "o.csv", "--profiles", bad_profiles), 2, "not a valid profile set", "[BAD_PROFILE_SET]")
     assert_one_line_error(run_main("cluster", "--in", tmp_path, "--out", tmp_path / "o.csv"), 2, "no such file")
-    assert_one_line_error(run_main("reference", "no-such-dataset"), 5, "no reference dataset named 'no-such-dataset'; known: ", "clusters")
+    assert_one_line_error(run_main("reference", "no-such-dataset"), 2, "no reference dataset named 'no-such-dataset'; known: ", "clusters")
     assert_one_line_error(run_main("reference", "clusters", "--on", "03/2024"), 2, "--on", "use YYYY-MM-DD")
     assert_one_line_error(run_main("explain"), 2, "give --ratings")
     assert_one_line_error(run_main("explain", "--ratings", "1,2"), 2, "--ratings needs 18 values, got 2")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from openpbr.clustering.ratings import ITEM_CODES
-from openpbr.errors import InputError, NotFound
+from openpbr.errors import InputError
 from openpbr.services import clustering as svc
 
 FEP = {"item_06": "3", "item_07": "1", "item_09": "2", "item_10": "1", "item_12": "2"}  # suggests 10
@@ -57,7 +57,7 @@ def test_reference_data_listing_and_typos():
     assert "clusters" in names
     ds = svc.reference_dataset("clusters", date(2024, 1, 1))
     assert ds.items and all(e.valid_from <= date(2024, 1, 1) for e in ds.items)
-    with pytest.raises(NotFound) as err:
+    with pytest.raises(InputError) as err:
         svc.reference_dataset("cluster")
     assert "no reference dataset named 'cluster'; known: " in str(err.value) and "clusters" in str(err.value)
 

@@ -55,11 +55,15 @@ def test_bad_windows_are_one_line_input_errors(first, last, message):
     assert message in str(err.value) and err.value.code == "BAD_DATE"
 
 
-def test_exactly_one_source():
-    with pytest.raises(InputError, match="exactly one of --db, --csv or --synthetic"):
-        svc.Source()
-    with pytest.raises(InputError):
+def test_at_most_one_source_and_none_means_the_default_database(tmp_path, monkeypatch):
+    with pytest.raises(InputError, match="at most one of --db, --csv or --synthetic"):
         svc.Source(csv_folder="x", synthetic_seed=1)
+    monkeypatch.setenv("OPENPBR_DATABASE_URL", f"sqlite:///{tmp_path / 'default.sqlite'}")
+    from openpbr.errors import DatabaseError
+
+    with pytest.raises(DatabaseError, match="no database at"):
+        svc.indicators(svc.Source(), MARCH, ALL)
+    assert not (tmp_path / "default.sqlite").exists()
 
 
 def trust_value(run, indicator):
@@ -123,7 +127,7 @@ def test_bad_arguments_and_files_answer_in_one_line(extracts, tmp_path):
     assert_one_line_error(run_main("outcomes", "indicators", "--from", "03/2024", "--to", "2024-03", "--csv", extracts), 2, "use YYYY-MM", "[BAD_DATE]")
     assert_one_line_error(run_main("outcomes", "gaming", "--from", "2024-04", "--to", "2024-03", "--csv", extracts), 2, "after it ends")
     assert_one_line_error(run_main("outcomes", "indicators", *w, "--csv", tmp_path / "nope"), 2, "no such folder")
-    assert_one_line_error(run_main("outcomes", "indicators", *w), 2, "exactly one of --db, --csv or --synthetic")
+    assert_one_line_error(run_main("outcomes", "indicators", *w, "--csv", extracts, "--synthetic", "1"), 2, "at most one of --db, --csv or --synthetic")
     typo = tmp_path / "typo.sqlite"
     assert_one_line_error(run_main("outcomes", "indicators", *w, "--db", f"sqlite:///{typo}"), 4, "no database at", "[DATABASE]")
     assert not typo.exists(), "a read never creates an empty database file"

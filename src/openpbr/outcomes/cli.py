@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from openpbr.access import Scope
+from openpbr.cli_args import DB
 from openpbr.services import outcomes as svc
 
 app = typer.Typer(help="Outcomes, quality indicators, SPC charts and gaming detection.", no_args_is_help=True)
@@ -18,7 +19,6 @@ console = Console()
 
 FROM = typer.Option(..., "--from", help="first month, YYYY-MM (or YYYY-MM-DD: its month)")
 TO = typer.Option(..., "--to", help="last month, YYYY-MM (or YYYY-MM-DD: its month); the whole month is included")
-DB = typer.Option(None, "--db", help="records database URL (an existing, initialised database)")
 CSV = typer.Option(None, "--csv", help="folder of CSV extracts (episodes, cluster_periods, assessments, accommodation)")
 SYN = typer.Option(None, "--synthetic", help="use the seeded synthetic gaming trust with this seed")
 

@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from openpbr import errors as _errors
+from openpbr import errors
 from openpbr.clustering.ratings import ITEM_CODES
 
 EPISODE_COLUMNS = {
@@ -74,8 +74,8 @@ REQUIRED = {
 }
 
 
-class InputError(_errors.InputError, ValueError):
-    """An input table is missing a required column or has the wrong type."""
+class InputError(errors.InputError, ValueError):
+    """An input table is missing a required column or has the wrong type (a user's error: exit 2, one line)."""
 
     code = "UNREADABLE_FILE"
 

@@ -69,7 +69,10 @@ class Window:
 
 @dataclass(frozen=True)
 class Source:
-    """Where indicator inputs come from: exactly one of a database URL, a CSV folder or a synthetic seed."""
+    """Where indicator inputs come from: at most one of a database URL, a CSV folder or a synthetic seed.
+
+    None of them means the one default database (``openpbr.db.database_url``), as for every command.
+    """
 
     database_url: str | None = None
     csv_folder: Path | None = None
@@ -77,13 +80,13 @@ class Source:
 
     def __post_init__(self) -> None:
         given = [x is not None for x in (self.database_url, self.csv_folder, self.synthetic_seed)]
-        if sum(given) != 1:
-            raise InputError("give exactly one of --db, --csv or --synthetic")
+        if sum(given) > 1:
+            raise InputError("give at most one of --db, --csv or --synthetic (default: the database)")
 
 
 def load_inputs(source: Source, window: Window, scope: Scope) -> OutcomeInputs:
     """The four input tables for ``window``, limited to what ``scope`` may see."""
-    if source.database_url is not None:
+    if source.csv_folder is None and source.synthetic_seed is None:
         from openpbr.db import require_database
         from openpbr.outcomes.records_adapter import read_inputs
 
