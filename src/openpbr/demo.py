@@ -17,27 +17,21 @@ console = Console()
 
 
 def clinician_step(out_dir: Path) -> None:
-    from openpbr.clustering.batch import cluster_file
-    from openpbr.clustering.cli import print_summary
-    from openpbr.clustering.explain import render_allocation, row_from_file
-    from openpbr.clustering.profiles import load_profiles
-    from openpbr.clustering.ratings import Assessment
-    from openpbr.clustering.suggest import suggest
+    import time
+    from datetime import date
+
+    from openpbr.clustering.cli import print_summary, render_suggestion
     from openpbr.reference import builtin_path
+    from openpbr.services.clustering import assessment_from_file, cluster_csv, profile_set, suggest_assessment
 
     console.print(Rule("1. Clinician: MHCT cluster suggestions"))
     src = builtin_path("demo", "assessments.csv")
-    out = out_dir / "allocations.csv"
-    profiles = load_profiles()
-    import time
-
+    profiles = profile_set()
     t = time.perf_counter()
-    summary = cluster_file(src, out, profiles)
-    print_summary(summary, profiles.ref, profiles.provisional, time.perf_counter() - t, out)
+    result = cluster_csv(src, out_dir / "allocations.csv", profiles, names_on=date.today())
+    print_summary(result, time.perf_counter() - t)
     console.print()
-    example = row_from_file(src, "A00000007")
-    assessment = Assessment.from_mapping(example)
-    render_allocation(console, assessment, suggest(assessment, profiles), profiles)
+    render_suggestion(console, suggest_assessment(assessment_from_file(src, "A00000007"), profiles))
 
 
 DEMO_MONTH = "2024-03"  # last month of the demo contracts, inside the synthetic trust's 5-year history
@@ -72,15 +66,25 @@ def finance_step(out_dir: Path, db: str) -> None:
 
 
 def commissioner_step(out_dir: Path, db: str) -> None:
+    from openpbr.access import Scope
     from openpbr.outcomes import cli as outcomes_cli
+    from openpbr.outcomes.charts import funnel_png
+    from openpbr.services import outcomes as svc
 
     console.print(Rule("4. Commissioner: indicators with SPC, gaming and cream-skimming checks"))
-    first = "2023-04"
-    outcomes_cli.indicators(start=first, end=DEMO_MONTH, db=db, csv=None, synthetic=None, out=out_dir / "indicators.csv",
-                            payment_results=None, contracts=None)
-    outcomes_cli.gaming(start=first, end=DEMO_MONTH, db=db, csv=None, synthetic=None, out=out_dir / "gaming-findings.csv", set_=[], funnel=out_dir / "outcome-funnel.png")
+    window, source, scope = svc.Window.months("2023-04", DEMO_MONTH), svc.Source(database_url=db), Scope.local_operator()
+    run = svc.indicators(source, window, scope)
+    outcomes_cli._write_csv(run.results, out_dir / "indicators.csv")
+    console.print(f"{run.results.num_rows} indicator rows -> {out_dir / 'indicators.csv'}; outcome pairs: {run.pair_status}")
+    checks = svc.gaming(source, window, scope, funnel_unit_type="provider")
+    outcomes_cli._write_csv(checks.findings, out_dir / "gaming-findings.csv")
+    for f in checks.flagged:
+        console.print(f"[bold]{f.unit_type} {f.unit}[/bold] {f.detector}: {f.reason}")
+    console.print(f"gaming and selection: {checks.summary()} (thresholds {checks.thresholds_ref})")
+    funnel_png(checks.funnel, "Reliable improvement: observed / case-mix expected", out_dir / "outcome-funnel.png")
     outcomes_cli.charts(results=out_dir / "indicators.csv", out_dir=out_dir / "charts", unit_type="trust", unit=None, indicator=["within_review_pct", "reviews_overdue", "paired_outcome_coverage", "red_rule_breach_rate"])
-    outcomes_cli.report(start=first, end=DEMO_MONTH, db=db, csv=None, synthetic=None, out=out_dir / "outcomes-report.pdf", title="Demo trust: outcomes and quality indicators")
+    r = svc.report(source, window, scope, out_dir / "outcomes-report.pdf", "Demo trust: outcomes and quality indicators")
+    console.print(f"report -> {r.path}")
 
 
 def service_user_step(db: str) -> None:

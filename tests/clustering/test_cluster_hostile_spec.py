@@ -197,10 +197,23 @@ def test_bad_arguments_answer_in_one_line(tmp_path):
     assert_one_line_error(run_main("cluster", "--in", src, "--out", tmp_path / "o.csv", "--profiles", tmp_path / "nope.yaml"), 2, "no such profile set file")
     assert_one_line_error(run_main("cluster", "--in", src, "--out", tmp_path / "o.csv", "--profiles", bad_profiles), 2, "not a valid profile set", "[BAD_PROFILE_SET]")
     assert_one_line_error(run_main("cluster", "--in", tmp_path, "--out", tmp_path / "o.csv"), 2, "no such file")
-    assert_one_line_error(run_main("reference", "no-such-dataset"), 5, "no reference dataset named 'no-such-dataset'; known: ", "clusters")
+    assert_one_line_error(run_main("reference", "no-such-dataset"), 2, "no reference dataset named 'no-such-dataset'; known: ", "clusters")
     assert_one_line_error(run_main("reference", "clusters", "--on", "03/2024"), 2, "--on", "use YYYY-MM-DD")
     assert_one_line_error(run_main("explain"), 2, "give --ratings")
     assert_one_line_error(run_main("explain", "--ratings", "1,2"), 2, "--ratings needs 18 values, got 2")
     assert_one_line_error(run_main("confirm", "--in", src, "--decisions", tmp_path / "d.csv", "--out", tmp_path / "o.csv"), 2, "d.csv: no such file")
     assert_one_line_error(run_main("calibrate", "--in", src, "--out", tmp_path / "p2.yaml", "--method", "magic"), 2, "--method")
     assert_one_line_error(run_main("calibrate", "--in", src, "--out", tmp_path / "p2.yaml", "--as-of", "2024/01/01"), 2, "--as-of")
+
+
+def test_explain_and_calibrate_read_the_same_hostile_file(tmp_path):
+    from openpbr.clustering.calibrate_io import read_history
+
+    lines = [HEADER + ',"CLUSTER"', *(r + ",04" for r in GOOD[:4]), "R1,1,2", row(assessment_id="\u00a3X") + ",04"]
+    src = tmp_path / "h.csv"
+    src.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
+    explained = run_main("explain", "--in", src, "--id", "\u00a3X")
+    assert explained.exit_code == 0 and "Assessment \u00a3X" in explained.stdout, explained.output
+    history = read_history(src, load_profiles())
+    assert history.rows_read == 6 and history.warnings and "cp1252" in history.warnings[0]
+    assert [(s.line, s.code, s.assessment_id) for s in history.skipped if s.code == "RAGGED_ROW"] == [(6, "RAGGED_ROW", "R1")]

@@ -32,16 +32,16 @@ from openpbr.clustering.csv_layout import (
     open_reader,
     read_layout,
 )
-from openpbr.clustering.engine import STATUS, S_OK, S_VARIANCE, TOP, score
+from openpbr.clustering.engine import S_OK, S_VARIANCE, STATUS, TOP, score
 from openpbr.clustering.profiles import ProfileSet
 from openpbr.clustering.ratings import (
     CLUSTER_CODES,
     ITEM_CODES,
+    MAX_ID_LENGTH,
     NOT_KNOWN,
     PROBLEM_TYPES,
     VALID_RATINGS,
     Assessment,
-    MAX_ID_LENGTH,
     AssessmentError,
     ascii_digits,
 )

@@ -41,7 +41,6 @@ def calibrate_command(
     from openpbr.clustering.calibrate import CalibrationOptions, NothingToLearn, calibrate
     from openpbr.clustering.calibrate_io import read_history
     from openpbr.clustering.calibrate_report import console_tables, write_report
-
     from openpbr.clustering.cli import iso_date
     from openpbr.io.safe import atomic_path
     from openpbr.services.clustering import profile_set

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
 # The batch module's block parser is reused so both commands read and validate a row identically.
 from openpbr.clustering.batch import DICT, INVALID, MISSING, OPTIONAL, REQUIRED, RaggedRows, dictionary_codes, parse_block

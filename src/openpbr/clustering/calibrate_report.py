@@ -8,8 +8,6 @@ record, or neighbouring clusters that are hard to tell apart).
 
 from __future__ import annotations
 
-from openpbr.io.safe import atomic_path, write_csv_rows
-
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -17,6 +15,7 @@ from typing import Iterable
 import numpy as np
 
 from openpbr.clustering.ratings import SCORED_CLUSTERS
+from openpbr.io.safe import atomic_path, write_csv_rows
 
 SUGGESTED = (*SCORED_CLUSTERS, "00")  # column labels: suggested cluster, 00 = variance
 VARIANCE = len(SCORED_CLUSTERS)

@@ -15,13 +15,38 @@ from openpbr.reference import builtin_dataset
 
 
 def row_from_file(path: Path, assessment_id: str | None) -> dict | None:
-    """The first row (or the row with ``assessment_id``) of a CSV, as text values."""
+    """The first row (or the row with ``assessment_id``) of an assessments CSV, as text values.
+
+    Read as ``openpbr cluster`` reads it: cp1252 accepted, header names in any
+    case, ragged rows skipped (they have no trustworthy fields).
+    """
     import pyarrow as pa
+    import pyarrow.compute as pc
 
-    table = pacsv.read_csv(str(path), convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in (*ITEM_CODES, "assessment_id", "item_08_type", "age", "previous_cluster", "psychosis_history", "assessed_on")}))
+    from openpbr.clustering.batch import OPTIONAL, REQUIRED
+    from openpbr.clustering.csv_layout import UnreadableFile, arrow_message, is_utf8_failure, read_layout
+
+    layout = read_layout(Path(path), REQUIRED, OPTIONAL)
+    wanted = [n for n in layout.names if n in layout.present]
+
+    def read(encoding: str) -> pa.Table:
+        return pacsv.read_csv(
+            str(path),
+            read_options=pacsv.ReadOptions(column_names=list(layout.names), skip_rows=1, encoding=encoding),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=lambda row: "skip"),
+            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in wanted}, include_columns=wanted),
+        )
+
+    try:
+        try:
+            table = read(layout.encoding)
+        except pa.ArrowInvalid as exc:
+            if not is_utf8_failure(exc):
+                raise
+            table = read("cp1252")
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise UnreadableFile(arrow_message(Path(path), exc)) from None
     if assessment_id is not None:  # filter in Arrow: only the matching row becomes Python objects
-        import pyarrow.compute as pc
-
         table = table.filter(pc.equal(table["assessment_id"], assessment_id))
     return table.slice(0, 1).to_pylist()[0] if table.num_rows else None
 

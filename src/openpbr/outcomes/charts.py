@@ -36,7 +36,7 @@ def xmr_png(chart: XmR, title: str, path: str | Path, percent: bool = False) -> 
     ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    _save(fig, path)
     plt.close(fig)
     return path
 
@@ -62,6 +62,14 @@ def funnel_png(funnel: dict, title: str, path: str | Path) -> Path:
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    _save(fig, path)
     plt.close(fig)
     return path
+
+
+def _save(fig, path: str | Path) -> None:
+    """Saved under a temporary name and renamed: a failed or killed write leaves no broken PNG."""
+    from openpbr.io.safe import atomic_path
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")

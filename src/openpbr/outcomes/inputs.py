@@ -77,6 +77,8 @@ REQUIRED = {
 class InputError(errors.InputError, ValueError):
     """An input table is missing a required column or has the wrong type (a user's error: exit 2, one line)."""
 
+    code = "UNREADABLE_FILE"
+
 
 def conform(name: str, table: pa.Table) -> pa.Table:
     """Check and cast one table to the documented schema, keeping optional columns present."""
@@ -145,10 +147,11 @@ class OutcomeInputs:
         return h.hexdigest()[:16]
 
     def write_csv(self, folder: str | Path) -> None:
+        from openpbr.io.safe import write_table_csv
+
         out = Path(folder)
-        out.mkdir(parents=True, exist_ok=True)
         for name, t in self.tables().items():
-            pacsv.write_csv(t, out / f"{name}.csv")
+            write_table_csv(t, out / f"{name}.csv")  # atomic, text cells Excel-safe
 
     @classmethod
     def read_csv(cls, folder: str | Path) -> "OutcomeInputs":

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from openpbr.io.safe import atomic_path
 from openpbr.outcomes.definitions import IndicatorDefinition
 from openpbr.outcomes.spc import series, xmr
 
@@ -37,6 +38,14 @@ def _flags(findings: pa.Table | None) -> list[dict]:
     return [r for r in findings.to_pylist() if r["flagged"]]
 
 
+def checks_line(findings: pa.Table | None) -> str:
+    """"84 checks run, none flagged": a clean result is stated, not left as a blank."""
+    if findings is None:
+        return "no gaming checks run"
+    n = len(_flags(findings))
+    return f"{findings.num_rows} checks run, {'none' if n == 0 else n} flagged"
+
+
 def render_html(path: str | Path, title: str, start: date, end: date, results, definitions, findings=None) -> Path:
     rows = summary_rows(results, definitions)
     flags = _flags(findings)
@@ -46,10 +55,11 @@ def render_html(path: str | Path, title: str, start: date, end: date, results, d
         prov = " (provisional)" if r["provisional"] else ""
         body.append(f"<tr><td>{html.escape(r['title'])}</td><td>{r['latest']} ({r['latest_period']})</td><td>{r['mean']}</td>"
                     f"<td>{r['variation'].replace('_', ' ')}</td><td>[{r['evidence']}]{prov}</td></tr>")
-    body.append("</table><h2>Gaming and selection flags</h2>")
+    body.append(f"</table><h2>Gaming and selection checks: {checks_line(findings)}</h2>")
     body.append("<ul>" + "".join(f"<li><b>{html.escape(f['unit'])}</b> {f['detector']}: {html.escape(f['reason'])}</li>" for f in flags) + "</ul>" if flags else "<p>No flags.</p>")
     path = Path(path)
-    path.write_text("<!doctype html><meta charset=utf-8><title>" + html.escape(title) + "</title>" + "".join(body), encoding="utf-8")
+    with atomic_path(path) as tmp:
+        tmp.write_text("<!doctype html><meta charset=utf-8><title>" + html.escape(title) + "</title>" + "".join(body), encoding="utf-8")
     return path
 
 
@@ -87,7 +97,7 @@ def render_pdf(path: str | Path, title: str, start: date, end: date, results, de
         pdf.image(str(chart_png), w=150)
     pdf.ln(2)
     pdf.set_font("Helvetica", "B", 9)
-    pdf.cell(0, 5, f"Gaming and selection flags ({len(flags)})", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 5, f"Gaming and selection checks: {checks_line(findings)}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 6.5)
     for f in flags[:14]:  # one page: the rest are in the CSV
         pdf.multi_cell(0, 3.2, _latin(f"{f['unit_type']} {f['unit']} - {f['detector']}: {f['reason']}"), new_x="LMARGIN", new_y="NEXT")
@@ -96,5 +106,6 @@ def render_pdf(path: str | Path, title: str, start: date, end: date, results, de
     if len(flags) > 14:
         pdf.cell(0, 4, f"... and {len(flags) - 14} more in the findings CSV", new_x="LMARGIN", new_y="NEXT")
     path = Path(path)
-    pdf.output(str(path))
+    with atomic_path(path) as tmp:
+        pdf.output(str(tmp))
     return path

@@ -322,7 +322,7 @@ def reference_dataset(name: str, on: date | None = None) -> DatasetDetail:
 
     names = reference_names()
     if name not in names:
-        raise NotFound(f"no reference dataset named {name[:60]!r}; known: {', '.join(names)}")
+        raise InputError(f"no reference dataset named {name[:60]!r}; known: {', '.join(names)}", code="UNKNOWN_DATASET")
     ds = builtin_dataset(name)
     entries = list(ds.in_force(on)) if on else [e for k in ds.keys() for e in ds.history(k)]
     return DatasetDetail(
