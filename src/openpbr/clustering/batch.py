@@ -11,10 +11,10 @@ single assessment always get the same message.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from openpbr.clustering.codes import ResultCode
-from openpbr.clustering.engine import STATUS, S_OK, S_VARIANCE, TOP, score
+from openpbr.clustering.engine import S_OK, S_VARIANCE, STATUS, TOP, score
 from openpbr.clustering.profiles import ProfileSet
 from openpbr.clustering.ratings import (
     CLUSTER_CODES,

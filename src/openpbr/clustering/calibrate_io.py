@@ -19,7 +19,17 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 # The batch module's block parser is reused so both commands read and validate a row identically.
-from openpbr.clustering.batch import DICT, INVALID, MISSING, OPTIONAL, REQUIRED, UnreadableFile, dictionary_codes, parse_block, read_header
+from openpbr.clustering.batch import (
+    DICT,
+    INVALID,
+    MISSING,
+    OPTIONAL,
+    REQUIRED,
+    UnreadableFile,
+    dictionary_codes,
+    parse_block,
+    read_header,
+)
 from openpbr.clustering.profiles import ProfileSet
 from openpbr.clustering.ratings import ITEM_CODES, NOT_KNOWN, SCORED_CLUSTERS
 
@@ -63,7 +73,7 @@ class AllocationHistory:
         h.update(np.ascontiguousarray(self.psychosis_history, dtype=np.int8).tobytes())
         return h.hexdigest()
 
-    def subset(self, rows: np.ndarray) -> "AllocationHistory":
+    def subset(self, rows: np.ndarray) -> AllocationHistory:
         return AllocationHistory(self.ratings[rows], self.cluster[rows], self.psychosis_history[rows], self.line[rows], len(rows))
 
 

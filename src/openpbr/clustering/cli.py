@@ -125,7 +125,6 @@ def reference_command(
     on: str | None = typer.Option(None, help="Show entries in force on this ISO date (default: all history)."),
 ) -> None:
     """Show shipped reference data with its provenance and version."""
-    from datetime import date
 
     from openpbr.cli_args import parse_date
     from openpbr.reference import builtin_dataset, builtin_path

@@ -84,7 +84,7 @@ def load_bundle(folder: str | Path) -> ActivityBundle:
     return ActivityBundle(**kw)
 
 
-_MEMO: "OrderedDict[tuple, tuple]" = OrderedDict()
+_MEMO: OrderedDict[tuple, tuple] = OrderedDict()
 
 
 def _memo(t: pa.Table, key: str, make):

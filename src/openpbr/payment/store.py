@@ -9,7 +9,7 @@ Any error rolls the whole run back: no half-written statements.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
@@ -42,7 +42,7 @@ def save_run(db, run: SettlementRun, _fail_after_statements: bool = False) -> tu
                 run_id = conn.execute(PaymentRun.__table__.insert().values(
                     run_key=run.run_key, kind=run.kind, mode=run.mode, period_start=run.window.start_date,
                     period_end=run.window.end_date, inputs_json=json.dumps(run.inputs, sort_keys=True),
-                    total_pence=run.total, created_at=datetime.now(timezone.utc).replace(tzinfo=None),
+                    total_pence=run.total, created_at=datetime.now(UTC).replace(tzinfo=None),
                 ).returning(PaymentRun.id)).scalar_one()
                 for st in statements:
                     sid = conn.execute(PaymentStatement.__table__.insert().values(
