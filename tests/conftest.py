@@ -29,6 +29,16 @@ def _pg_server_url() -> str:
 @pytest.fixture
 def pg_url():
     """URL of a brand-new empty PostgreSQL database for one test."""
+    yield from _fresh_pg_database()
+
+
+@pytest.fixture(scope="module")
+def pg_module_url():
+    """URL of a brand-new empty PostgreSQL database shared by one test module."""
+    yield from _fresh_pg_database()
+
+
+def _fresh_pg_database():
     sqlalchemy = pytest.importorskip("sqlalchemy")
     admin = sqlalchemy.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     name = f"openpbr_t_{uuid.uuid4().hex[:12]}"

@@ -20,6 +20,7 @@ try:  # typer carries its own copy of click from 0.2x on
 except ImportError:  # pragma: no cover - older typer on click
     from click.exceptions import ClickException, NoArgsIsHelpError  # type: ignore[no-redef]
 
+from openpbr.cli_args import DB
 from openpbr.clustering import cli as clustering_cli
 from openpbr.demo import demo_command
 from openpbr.errors import ExitCode, OpenPbRError
@@ -62,6 +63,29 @@ app.command("demo")(demo_command)
 app.add_typer(records_app, name="records")
 app.add_typer(payment_app, name="pay")
 app.add_typer(outcomes_app, name="outcomes")
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (default: this machine only)."),
+    port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
+    db: Optional[str] = DB,
+    dev_signin: bool = typer.Option(False, "--dev-signin", help="Turn on the DEVELOPMENT sign-in with seeded users (never for real data)."),
+    allow_dev_signin_on_postgres: bool = typer.Option(False, "--allow-dev-signin-on-postgres", help="Allow the development sign-in on a non-SQLite test database."),
+) -> None:
+    """Start the REST API (under /v1, OpenAPI at /openapi.json, interactive docs at /docs)."""
+    import uvicorn
+
+    from openpbr.api.app import create_app
+    from openpbr.api.settings import ApiSettings
+    from openpbr.db import require_database
+
+    url = require_database(db)
+    settings = ApiSettings.from_env(url, dev_signin=dev_signin or None,
+                                    allow_dev_signin_on_postgres=allow_dev_signin_on_postgres or None)
+    typer.echo(f"OpenPbR API on http://{host}:{port}/v1 (docs: http://{host}:{port}/docs)"
+               + ("  [DEVELOPMENT SIGN-IN ON]" if settings.dev_signin else ""))
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
 
 
 def _fail(message: str, code: int) -> NoReturn:

@@ -29,7 +29,7 @@ from openpbr import errors as _errors
 
 DEFAULT_URL = "sqlite:///openpbr.sqlite"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-BRANCHES = ("records", "payment", "outcomes")
+BRANCHES = ("records", "payment", "outcomes", "api")
 
 # Deterministic constraint names so migrations can drop/alter them on both backends.
 NAMING_CONVENTION = {

@@ -17,7 +17,7 @@ def _target_metadata():
     # Import every domain's models so autogenerate sees all tables.
     import importlib
 
-    for module in ("openpbr.records.models", "openpbr.payment.models", "openpbr.outcomes.models"):
+    for module in ("openpbr.records.models", "openpbr.payment.models", "openpbr.outcomes.models", "openpbr.api.models"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError:
