@@ -23,7 +23,6 @@ from pathlib import Path
 from scratch_db import scratch_database  # bench/ is on sys.path when a benchmark runs
 
 
-
 def load_importer(path: str | None):
     if path is None:
         from openpbr.records import mhsds

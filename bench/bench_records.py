@@ -20,7 +20,6 @@ from datetime import date
 from scratch_db import scratch_database  # bench/ is on sys.path when a benchmark runs
 
 
-
 def run_one(backend: str, people: int, years: int, seed: int) -> dict:
     from openpbr.db import make_engine, upgrade
     from openpbr.records import extract

@@ -43,7 +43,7 @@ class Scope:
     person: str | None = None
 
     @classmethod
-    def local_operator(cls, actor: str = "cli") -> "Scope":
+    def local_operator(cls, actor: str = "cli") -> Scope:
         return cls(actor=actor, role=Role.LOCAL_OPERATOR, all_organisations=True)
 
     def allows_organisation(self, code: str | None) -> bool:

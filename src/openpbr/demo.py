@@ -119,3 +119,13 @@ def demo_command(
     for p in sorted(out_dir.rglob("*")):
         if p.is_file() and not p.name.endswith(("-wal", "-shm")):
             console.print(f"  {p.relative_to(out_dir)}", soft_wrap=True)
+    # Every command reads the one default database: point it at the demo's to carry on.
+    from openpbr.db import is_sqlite, redact_url
+
+    console.print("Carry on with the demo's database:")
+    console.print(f"  export OPENPBR_DATABASE_URL={url if is_sqlite(url) else redact_url(url)}", soft_wrap=True, markup=False)
+    import calendar
+
+    y, m = (int(x) for x in DEMO_MONTH.split("-"))
+    console.print(f"  openpbr records worklist --as-of {DEMO_MONTH}-{calendar.monthrange(y, m)[1]:02d}", soft_wrap=True,
+                  markup=False)

@@ -5,14 +5,15 @@ import pytest
 
 from openpbr.outcomes.config import outcome_rules
 from openpbr.outcomes.honos import HIGH, LOW, UNKNOWN, honos_total, item_band
-from openpbr.reference import parse_dataset, builtin_path
+from openpbr.reference import builtin_path, parse_dataset
 
 
 def rules_with(method: str, min_known: int):
     text = builtin_path("reference", "outcomes_rules.yaml").read_text()
     text = text.replace("{method: exclude, min_known_items: 10}", f"{{method: {method}, min_known_items: {min_known}}}")
-    from openpbr.outcomes.config import Settings
     from datetime import date
+
+    from openpbr.outcomes.config import Settings
     return Settings(parse_dataset(text), date(2025, 1, 1))
 
 

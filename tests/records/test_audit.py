@@ -134,7 +134,7 @@ def test_chain_cannot_fork(db):
     _chain(db, 1)
     with db.connect() as c:
         first = c.execute(text("SELECT hash FROM audit_log WHERE seq = 1")).scalar_one()
-    with pytest.raises(Exception):
+    with pytest.raises(DBAPIError):
         with db.begin() as c:  # a second writer that read the same head
             c.execute(audit.AUDIT.insert().values(seq=3, recorded_at=audit._now(), actor="x", action="x", entity="x",
                                                   entity_id="x", payload="{}", prev_hash=audit.GENESIS, hash=first[::-1]))

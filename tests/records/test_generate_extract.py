@@ -83,8 +83,9 @@ WORKLIST = [
 
 
 def _nhs(i):
-    from openpbr.records.generate import synthetic_nhs_numbers
     import numpy as np
+
+    from openpbr.records.generate import synthetic_nhs_numbers
 
     return synthetic_nhs_numbers(np.random.default_rng(99), 10)[i]
 

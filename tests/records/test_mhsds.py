@@ -137,7 +137,11 @@ def test_import_command_writes_every_rejected_row(db, tmp_path):
 
 def _periods(engine):
     """Cluster periods with their package, review and discharge, keyed by (ClustId, start)."""
-    from openpbr.records.models import Assessment as A, CarePackageAssignment as K, ClusterPeriod as P, Discharge as D, Review as R
+    from openpbr.records.models import Assessment as A
+    from openpbr.records.models import CarePackageAssignment as K
+    from openpbr.records.models import ClusterPeriod as P
+    from openpbr.records.models import Discharge as D
+    from openpbr.records.models import Review as R
 
     q = (select(A.clust_id, P.start_on, P.end_on, P.chosen_cluster, P.suggested_cluster, P.fit, P.red_rule_breach,
                 P.chosen_by, P.override_reason, P.transition_reason, P.review_due, K.package_key, K.package_ref,

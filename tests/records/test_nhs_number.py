@@ -1,7 +1,8 @@
 import nhs_number
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from openpbr.records.generate import synthetic_nhs_numbers
 from openpbr.records.nhs import InvalidNHSNumber, is_valid_nhs_number, normalise_nhs_number

@@ -14,6 +14,8 @@ Public API (stable contract used by records, payment and outcomes):
 """
 
 from openpbr.clustering.codes import ResultCode
+from openpbr.clustering.decision import Decision, DecisionCode, DecisionError, decide
+from openpbr.clustering.profiles import ProfileSet, load_profiles
 from openpbr.clustering.ratings import (
     ALLOCATABLE_CLUSTERS,
     ITEM_CODES,
@@ -22,8 +24,6 @@ from openpbr.clustering.ratings import (
     Context,
     cluster_code,
 )
-from openpbr.clustering.decision import Decision, DecisionCode, DecisionError, decide
-from openpbr.clustering.profiles import ProfileSet, load_profiles
 from openpbr.clustering.review import review_due, review_period
 from openpbr.clustering.suggest import Allocation, Candidate, RedRule, suggest
 

@@ -29,7 +29,15 @@ from openpbr.clustering import calibrate_learn as learn
 from openpbr.clustering.calibrate_io import SKIP_EXAMPLES, AllocationHistory
 from openpbr.clustering.calibrate_report import VARIANCE, Agreement
 from openpbr.clustering.engine import Scores, score
-from openpbr.clustering.profiles import ClusterProfile, ItemProfile, ProfileSet, dump_profile_set, format_ratings, load_profiles, parse_profile_set
+from openpbr.clustering.profiles import (
+    ClusterProfile,
+    ItemProfile,
+    ProfileSet,
+    dump_profile_set,
+    format_ratings,
+    load_profiles,
+    parse_profile_set,
+)
 from openpbr.clustering.ratings import ITEM_CODES, SCORED_CLUSTERS
 
 METHODS = ("discriminative", "frequency")

@@ -25,7 +25,7 @@ import numpy as np
 
 from openpbr.clustering.codes import ResultCode
 from openpbr.clustering.profiles import ProfileSet
-from openpbr.clustering.ratings import NOT_KNOWN, N_ITEMS
+from openpbr.clustering.ratings import N_ITEMS, NOT_KNOWN
 
 TOP = 3
 # Row status codes used inside the engine (small ints, mapped to ResultCode at the edge).

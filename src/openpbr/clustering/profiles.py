@@ -301,7 +301,7 @@ class ProfileSet:
         return out
 
     @cached_property
-    def grouped(self) -> "GroupedTables":
+    def grouped(self) -> GroupedTables:
         """The scoring tables with items combined in triples: 6 gathers per row instead of 18."""
         return GroupedTables.build(self)
 
@@ -326,7 +326,7 @@ class GroupedTables:
     item_bits: np.ndarray  # [G, 1000, K] uint32: bit i set where item i breaks cluster k's red rule
 
     @staticmethod
-    def build(p: "ProfileSet") -> "GroupedTables":
+    def build(p: ProfileSet) -> GroupedTables:
         groups = tuple(tuple(range(g, min(g + GROUP, N_ITEMS))) for g in range(0, N_ITEMS, GROUP))
         k = len(p.clusters)
         slots = RATING_SLOTS**GROUP

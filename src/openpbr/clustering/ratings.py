@@ -6,9 +6,9 @@ An :class:`Assessment` holds the 18 ratings in a fixed order (ITEM_CODES).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Mapping
 
 from openpbr.clustering.codes import PRECEDENCE, ResultCode
 
@@ -124,7 +124,7 @@ class Assessment:
         return tuple(c for c, r in zip(ITEM_CODES, self.ratings) if r == NOT_KNOWN)
 
     @classmethod
-    def from_mapping(cls, row: Mapping[str, object], *, assessment_id: str | None = None) -> "Assessment":
+    def from_mapping(cls, row: Mapping[str, object], *, assessment_id: str | None = None) -> Assessment:
         """Build from a dict of column name -> text (a CSV row), collecting every field error."""
         errors: list[FieldError] = []
         aid = str(row.get("assessment_id", "") or "").strip() if assessment_id is None else assessment_id

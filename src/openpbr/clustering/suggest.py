@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from openpbr.clustering.codes import DESCRIPTIONS, ResultCode
-from openpbr.clustering.engine import CTX_BIT0, STATUS, S_OK, S_VARIANCE, score
+from openpbr.clustering.engine import CTX_BIT0, S_OK, S_VARIANCE, STATUS, score
 from openpbr.clustering.profiles import ProfileSet, format_ratings, load_profiles
 from openpbr.clustering.ratings import ITEM_CODES, Assessment
 from openpbr.clustering.review import review_due, review_periods

@@ -114,7 +114,7 @@ class OutcomeInputs:
     source: str = "arrays"
 
     @classmethod
-    def build(cls, episodes, cluster_periods, assessments, accommodation=None, source: str = "arrays") -> "OutcomeInputs":
+    def build(cls, episodes, cluster_periods, assessments, accommodation=None, source: str = "arrays") -> OutcomeInputs:
         acc = accommodation if accommodation is not None else pa.table({k: pa.array([], t) for k, t in ACCOMMODATION_COLUMNS.items()})
         return cls(
             episodes=conform("episodes", episodes),
@@ -154,7 +154,7 @@ class OutcomeInputs:
             write_table_csv(t, out / f"{name}.csv")  # atomic, text cells Excel-safe
 
     @classmethod
-    def read_csv(cls, folder: str | Path) -> "OutcomeInputs":
+    def read_csv(cls, folder: str | Path) -> OutcomeInputs:
         """Read ``episodes.csv``, ``cluster_periods.csv``, ``assessments.csv`` and optional ``accommodation.csv``."""
         base = Path(folder)
         opts = pacsv.ConvertOptions(

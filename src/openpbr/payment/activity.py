@@ -239,7 +239,7 @@ def rejected_lines(bundle: ActivityBundle, start: date, end: date, contract_id: 
     return lines
 
 
-_MEMO: "OrderedDict[tuple, tuple]" = OrderedDict()
+_MEMO: OrderedDict[tuple, tuple] = OrderedDict()
 
 
 def _memo(t: pa.Table, key: str, make):

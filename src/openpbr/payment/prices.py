@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +68,7 @@ def parse_schedule(text: str, origin: str = "<string>") -> PriceSchedule:
     return PriceSchedule(parse_dataset(text, origin), status, origin)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schedule(name_or_path: str) -> PriceSchedule:
     """A schedule by file path, or by name of a shipped file (``payment_cluster_prices_demo``)."""
     p = Path(name_or_path)
@@ -123,7 +123,7 @@ class ScheduleIndex:
     _sort: np.ndarray = field(repr=False, default=None)
 
     @classmethod
-    def build(cls, schedule: PriceSchedule) -> "ScheduleIndex":
+    def build(cls, schedule: PriceSchedule) -> ScheduleIndex:
         entries = sorted(schedule.dataset.entries, key=lambda e: (e.key, e.valid_from))
         keys = sorted({e.key for e in entries})
         kmap = {k: i for i, k in enumerate(keys)}
@@ -162,7 +162,7 @@ class ScheduleIndex:
         return np.array(out)
 
 
-@lru_cache(maxsize=None)
+@cache
 def schedule_index(name_or_path: str) -> ScheduleIndex:
     """Built once per schedule per process: the bulk path looks prices up for every contract and month."""
     return ScheduleIndex.build(load_schedule(name_or_path))

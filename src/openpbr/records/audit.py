@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
@@ -43,7 +44,7 @@ def canonical(payload: Any) -> str:
 
 def entry_hash(prev_hash: str, seq: int, recorded_at: datetime, actor: str, action: str, entity: str, entity_id: str, payload: str) -> str:
     body = canonical([seq, recorded_at.isoformat(), actor, action, entity, entity_id, payload])
-    return hashlib.sha256(f"{prev_hash}|{body}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{prev_hash}|{body}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def _head(conn: Connection) -> tuple[int, str]:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def append_many(db: Session | Connection, events: Iterable[Event], recorded_at: datetime | None = None) -> str:

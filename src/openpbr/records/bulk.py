@@ -6,7 +6,7 @@ caller, so sequences are moved past them afterwards (:func:`reset_sequences`).
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection, Table, insert
 

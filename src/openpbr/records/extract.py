@@ -11,9 +11,9 @@ the days ``start_on <= day < end_on`` (``end_on`` null while open).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import Iterator
 
 import pyarrow as pa
 from sqlalchemy import Connection, Engine, and_, or_, select

@@ -15,22 +15,22 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from datetime import date, datetime, timedelta, timezone
-from typing import Callable
 
 import nhs_number
 import numpy as np
 from sqlalchemy import Engine, Table
 from sqlalchemy.orm import Session
 
-from openpbr.clustering import ITEM_CODES, Assessment as MHCTAssessment, Context, load_profiles, review_period, suggest
+from openpbr.clustering import ITEM_CODES, Context, load_profiles, review_period, suggest
+from openpbr.clustering import Assessment as MHCTAssessment
 from openpbr.db import make_engine
 from openpbr.records import audit
 from openpbr.records.bulk import bulk_insert, reset_sequences
 from openpbr.records.careplans import package_for, transition_rules
-from openpbr.records.process import register_reference_data
 from openpbr.records.models import (
     ITEM_COLUMNS,
     Assessment,
@@ -43,6 +43,7 @@ from openpbr.records.models import (
     ServiceUser,
     Team,
 )
+from openpbr.records.process import register_reference_data
 
 # Share of people whose first cluster is each code (illustrative caseload mix).
 CLUSTER_MIX = {
@@ -317,7 +318,7 @@ def generate_trust(
             reset_sequences(conn, [t for t, _, _ in tables.values()])
             params = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(size).items()}
             events.append(audit.Event("generator", "synthetic_trust", "trust", f"seed-{seed}", {"size": params}))
-            audit.append_many(conn, events, recorded_at=datetime.now(timezone.utc).replace(tzinfo=None))
+            audit.append_many(conn, events, recorded_at=datetime.now(UTC).replace(tzinfo=None))
     finally:
         if not isinstance(db, Engine):
             engine.dispose()

@@ -12,8 +12,8 @@ therefore come out as a row-by-row load would give them.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Iterable, Iterator
 
 from sqlalchemy import Connection, bindparam, func, select, update
 

@@ -36,7 +36,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from openpbr.clustering.ratings import ITEM_CODES
-
 from openpbr.db import Base
 from openpbr.records.nhs import normalise_nhs_number
 

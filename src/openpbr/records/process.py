@@ -16,7 +16,7 @@ Rules enforced here:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -304,7 +304,7 @@ def register_reference_data(session: Session, actor: str = "system", names: tupl
         if (ds.dataset, ds.checksum) in seen:
             continue
         session.add(ReferenceDatasetLoad(dataset=ds.dataset, version=ds.version, checksum=ds.checksum,
-                                         loaded_at=datetime.now(timezone.utc).replace(tzinfo=None)))
+                                         loaded_at=datetime.now(UTC).replace(tzinfo=None)))
         provisional = any(e.provenance.provisional for e in ds.entries)
         audit.record(session, actor, "reference_change", "reference_dataset", ds.dataset,
                      version=ds.version, checksum=ds.checksum, provisional=provisional)

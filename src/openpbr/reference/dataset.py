@@ -24,10 +24,11 @@ overlap; the loader refuses a file where they do.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -49,7 +50,7 @@ class Entry(BaseModel):
     provenance: Provenance
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Entry":
+    def _ordered(self) -> Entry:
         if self.valid_to is not None and self.valid_to <= self.valid_from:
             raise ValueError(f"entry {self.key!r}: valid_to {self.valid_to} is not after valid_from {self.valid_from}")
         return self
@@ -70,7 +71,7 @@ class Dataset(BaseModel):
     entries: tuple[Entry, ...] = Field(default_factory=tuple)
 
     @model_validator(mode="after")
-    def _no_overlaps(self) -> "Dataset":
+    def _no_overlaps(self) -> Dataset:
         by_key: dict[str, list[Entry]] = {}
         for e in self.entries:
             by_key.setdefault(e.key, []).append(e)

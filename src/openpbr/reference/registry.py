@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -15,7 +15,7 @@ def builtin_path(*parts: str) -> Path:
     return Path(str(resources.files("openpbr").joinpath("data", *parts)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def builtin_dataset(name: str) -> Dataset:
     """Load ``data/reference/<name>.yaml`` once per process; an unknown name lists the known ones."""
     path = builtin_path("reference", f"{name}.yaml")

@@ -16,10 +16,10 @@ Exact arithmetic: pence, basis points (1/10000) for top-up %, 1e-7 for MFF.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -44,7 +44,7 @@ class Step:
     name: str
     first_year: int | None  # tariff year it comes into force (2011 = 2011/12); None = always
     last_year: int | None
-    run: Callable[["Spells"], None]
+    run: Callable[[Spells], None]
     note: str = ""
 
     def in_force(self, year: np.ndarray) -> np.ndarray:

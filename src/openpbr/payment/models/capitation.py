@@ -7,6 +7,7 @@ capitation.risk_adjusted  for each person covered: annual rate x risk weight x d
 from __future__ import annotations
 
 from datetime import date
+
 import numpy as np
 from dateutil.relativedelta import relativedelta
 

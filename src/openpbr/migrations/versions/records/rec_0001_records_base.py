@@ -10,9 +10,8 @@ Revises:
 
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'rec_0001'
 down_revision = None
