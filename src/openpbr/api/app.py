@@ -40,9 +40,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, problems.http_error)
     app.add_exception_handler(Exception, problems.internal_error)
     from openpbr.api.jobs import JobRunner
-    from openpbr.api.routes import audit, auth, care, imports, people, reference
+    from openpbr.api.routes import audit, auth, care, imports, outcomes, people, reference, settlement
 
     app.state.jobs = JobRunner()
-    for module in (auth, reference, people, care, imports, audit):
+    for module in (auth, reference, people, care, imports, settlement, outcomes, audit):
         app.include_router(module.router, prefix="/v1", responses=problems.COMMON_RESPONSES)
     return app

@@ -22,6 +22,7 @@ class ApiSettings:
     oidc_jwks_json: str | None = None  # a JWKS document itself (tests, air-gapped deployments)
     oidc_client_secret: str | None = None
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    contracts_dir: str | None = None  # contract YAML folder settled by the API (default: the shipped records-demo)
     max_upload_bytes: int = 200 * 1024 * 1024
     signin_rate_per_minute: int = 10
 
@@ -40,6 +41,7 @@ class ApiSettings:
             oidc_jwks_json=env.get("OPENPBR_OIDC_JWKS"),
             oidc_client_secret=env.get("OPENPBR_OIDC_CLIENT_SECRET"),
             secret_key=env.get("OPENPBR_SECRET_KEY") or secrets.token_urlsafe(32),
+            contracts_dir=env.get("OPENPBR_CONTRACTS"),
         )
         s.check()
         return s
