@@ -53,7 +53,8 @@ def people(trust_url):
 
 def _sample(method: str, path: str, person: str) -> dict:
     """One plausible request per route, about ``person`` where the route is about a person."""
-    p = path.replace("{person}", person).replace("{name}", "clusters").replace("{job_id}", "no-such-job")
+    p = (path.replace("{person}", person).replace("{name}", "clusters").replace("{job_id}", "no-such-job")
+         .replace("{run_key}", RUN_KEY[0] or "none").replace("{fmt}", "csv"))
     key = {"Idempotency-Key": uuid.uuid4().hex}
     samples = {
         ("GET", "/v1/me"): {},
@@ -77,6 +78,17 @@ def _sample(method: str, path: str, person: str) -> dict:
         ("GET", "/v1/imports/{job_id}"): {},
         ("GET", "/v1/imports/{job_id}/rejects.csv"): {},
         ("GET", "/v1/audit/verify"): {},
+        ("GET", "/v1/settlement/runs"): {},
+        ("POST", "/v1/settlement/runs"): {"json": {"month": "2023-06"}, "headers": key},
+        ("GET", "/v1/settlement/runs/{run_key}/statements"): {},
+        ("GET", "/v1/settlement/runs/{run_key}/statements.{fmt}"): {},
+        ("GET", "/v1/settlement/reconciliation"): {"params": {"start": "2023-06-01", "end": "2023-07-01"}},
+        ("GET", "/v1/settlement/what-if"): {"params": {"provider": "R01", "commissioner": "01X",
+                                                      "start": "2023-04-01", "end": "2023-07-01"}},
+        ("GET", "/v1/outcomes/indicators"): {"params": {"first": "2023-05", "last": "2023-06"}},
+        ("GET", "/v1/outcomes/spc"): {"params": {"first": "2023-01", "last": "2023-06",
+                                                 "indicator": "within_review_pct"}},
+        ("GET", "/v1/outcomes/gaming"): {"params": {"first": "2023-01", "last": "2023-06"}},
     }
     if (method, path) not in samples:
         pytest.fail(f"no access-matrix sample for {method} {path}: add one")
@@ -97,6 +109,17 @@ def _routes(api):
         if r.path.startswith("/v1") and _action(r):
             for m in sorted(r.methods):
                 yield m, r.path, _action(r)
+
+
+RUN_KEY: list[str | None] = [None]  # a stored run of R01 and 01X, made by the fixture below
+
+
+@pytest.fixture(scope="module", autouse=True)
+def stored_run(api):
+    r = api.client.post("/v1/settlement/runs", json={"month": "2023-05"},
+                        headers=api.as_("admin", **{"Idempotency-Key": uuid.uuid4().hex}))
+    assert r.status_code in (200, 201), r.text
+    RUN_KEY[0] = r.json()["run_key"]
 
 
 NOT_REACHED = (401, 403, 404)
@@ -164,3 +187,17 @@ def test_someone_elses_import_job_is_not_found(api):
     assert api.get(f"/v1/imports/{job}", "analyst").status_code == 200
     assert api.get(f"/v1/imports/{job}", "admin").status_code in (200, 404)
     assert api.get(f"/v1/imports/{job}", "clinician").status_code == 404
+
+
+def test_statements_hold_only_the_callers_contracts(api):
+    run = RUN_KEY[0]
+    fin = api.get(f"/v1/settlement/runs/{run}/statements", "finance").json()
+    com = api.get(f"/v1/settlement/runs/{run}/statements", "commissioner").json()
+    assert fin and all(s["provider"] == "R01" or s["kind"] == "exceptions" for s in fin)
+    assert com and all(s["commissioner"] == "01X" or s["kind"] == "exceptions" for s in com)
+    assert {s["contract_id"] for s in com if s["kind"] != "exceptions"} < {s["contract_id"] for s in fin}
+
+
+def test_a_commissioner_cannot_read_person_level_records(api, people):
+    assert api.get(f"/v1/people/{people['own']}", "commissioner").status_code == 404
+    assert api.get("/v1/worklist", "commissioner").status_code == 404
