@@ -42,5 +42,5 @@ def create_app(settings: ApiSettings) -> FastAPI:
     from openpbr.api.routes import auth, reference
 
     for module in (auth, reference):
-        app.include_router(module.router, prefix="/v1")
+        app.include_router(module.router, prefix="/v1", responses=problems.COMMON_RESPONSES)
     return app

@@ -98,13 +98,14 @@ def read_table(path: str | Path, spec: TableSpec, *, as_of: date | None = None) 
     return ReadResult(table, issues, warnings, encoding, len(lines) + len(pre) - blank, good_lines)
 
 
-def check_table(table: pa.Table, spec: TableSpec, *, file: str = "(in memory)",
-                as_of: date | None = None) -> tuple[pa.Table, list[RowIssue]]:
+def check_table(table: pa.Table, spec: TableSpec, *, file: str = "(in memory)", as_of: date | None = None,
+                require_columns: bool = True) -> tuple[pa.Table, list[RowIssue]]:
     """The same checks on a table already in memory (typed or text): (good rows typed by the spec, issues).
 
-    Line numbers are row numbers from 1. Columns the spec does not declare are dropped.
+    Line numbers are row numbers from 1. Columns the spec does not declare are dropped. With
+    ``require_columns=False`` an absent required column is allowed (callers supplying defaults).
     """
-    targets = _match_header(table.column_names, spec, file, [])
+    targets = _match_header(table.column_names, spec, file, [], require=require_columns)
     columns = {t: table.column(i) for i, t in enumerate(targets) if t}
     lines = np.arange(1, table.num_rows + 1, dtype=np.int64)
     good, issues, _, _ = _check(columns, spec, file, lines, as_of, skip_blank=False)
@@ -123,7 +124,8 @@ def _shown(name: str, i: int) -> str:
     return clean if _SAFE_NAME.match(clean) else f"<column {i + 1}>"
 
 
-def _match_header(names: list[str], spec: TableSpec, file: str, warnings: list[str]) -> list[str | None]:
+def _match_header(names: list[str], spec: TableSpec, file: str, warnings: list[str],
+                  require: bool = True) -> list[str | None]:
     by_key = {c.name.lower(): c.name for c in spec.columns}
     targets: list[str | None] = []
     unknown = []
@@ -135,7 +137,7 @@ def _match_header(names: list[str], spec: TableSpec, file: str, warnings: list[s
             unknown.append(_shown(n, i))
         targets.append(t)
     missing = [c for c in spec.required if c not in targets]
-    if missing:
+    if missing and require:
         found = ", ".join(_shown(n, i) for i, n in enumerate(names)) or "nothing"
         raise InputError(f"{file}: missing required column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
                          f"(the header has: {found})", code=IssueCode.MISSING_COLUMN.value)
@@ -274,10 +276,13 @@ def _read_parquet(path: Path, spec: TableSpec):
 # -- checks --------------------------------------------------------------------------------------------------------
 
 def _np(mask) -> np.ndarray:
-    return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
+    if mask.null_count:
+        mask = pc.fill_null(mask, False)
+    return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _text(arr) -> pa.ChunkedArray:
+def _text(arr) -> tuple[pa.ChunkedArray, bool]:
+    """(trimmed text, nulls as "", whether every value is ASCII)."""
     if isinstance(arr, pa.Array):
         arr = pa.chunked_array([arr])
     if pa.types.is_dictionary(arr.type):
@@ -286,7 +291,11 @@ def _text(arr) -> pa.ChunkedArray:
         if pa.types.is_timestamp(arr.type):
             arr = arr.cast(pa.date32())
         arr = arr.cast(pa.string())
-    return pc.utf8_trim_whitespace(arr.fill_null(""))
+    if arr.null_count:
+        arr = arr.fill_null("")
+    if pc.all(pc.string_is_ascii(arr)).as_py() is not False:
+        return pc.ascii_trim_whitespace(arr), True
+    return pc.utf8_trim_whitespace(arr), False
 
 
 def _non_ascii_digits(text: pa.ChunkedArray) -> np.ndarray:
@@ -306,11 +315,12 @@ class _Field:
         self.bad = np.zeros(n, dtype=bool)
         self.found: list[tuple[np.ndarray, IssueCode, str]] = []
 
-    def add(self, mask: np.ndarray, code: IssueCode, message: str) -> None:
-        m = mask & ~self.bad
+    def add(self, mask: np.ndarray, code: IssueCode, message: str, offset: int = 0) -> None:
+        bad = self.bad[offset:offset + len(mask)]
+        m = mask & ~bad
         if m.any():
-            self.found.append((np.flatnonzero(m), code, message))
-            self.bad |= m
+            self.found.append((np.flatnonzero(m) + offset, code, message))
+            bad |= m
 
 
 def _decimal_loses(text: pa.ChunkedArray, ok: np.ndarray) -> np.ndarray:
@@ -341,53 +351,132 @@ def _date_typed(text: pa.ChunkedArray, iso: np.ndarray) -> tuple[pa.ChunkedArray
         return typed, iso & ~ok
 
 
-def _convert(arr, col: Column, as_of: date | None) -> tuple[pa.ChunkedArray, _Field, pa.ChunkedArray]:
-    """(typed column, its issues, its trimmed text)."""
-    text = _text(arr)
-    n = len(text)
-    f = _Field(n)
-    empty = _np(pc.equal(text, ""))
-    f.add(_np(pc.match_substring(text, "\x00")), IssueCode.NUL_BYTE, "contains a NUL byte")
-    limit = (col.max_length or FIELD_LIMIT) if col.text else FIELD_LIMIT
-    f.add(_np(pc.greater(pc.utf8_length(text), limit)), IssueCode.FIELD_TOO_LONG, f"longer than {limit:,} characters")
-    if not col.text:
-        f.add(_non_ascii_digits(text), IssueCode.NON_ASCII_DIGITS, "digits must be ASCII 0-9")
-    null = pa.scalar(None, col.arrow_type)
-    if col.type == "str":
-        unescaped = pc.replace_substring_regex(text, r"^'([=+\-@\t\r])", r"\1")
-        typed = pc.if_else(pa.array(empty), null, unescaped)
-    elif col.type == "int":
+SLICE = 2048  # rows cast at once: a bad value sends only its slice down the slow (regex) path
+
+
+def _has_nul(text: pa.ChunkedArray) -> bool:
+    """Any NUL byte in the column's data buffers (a cheap scan; a hit is confirmed value by value)."""
+    for chunk in text.chunks:
+        buf = chunk.buffers()[2]
+        if buf is not None and buf.size and not np.frombuffer(buf, dtype=np.uint8).all():
+            return True
+    return False
+
+
+def _longer(text: pa.ChunkedArray, limit: int) -> np.ndarray | None:
+    """Values longer than ``limit`` characters, or None when none can be (bytes >= characters)."""
+    if not len(text) or (pc.max(pc.binary_length(text)).as_py() or 0) <= limit:
+        return None
+    return _np(pc.greater(pc.utf8_length(text), limit))
+
+
+def _fast_cast(part: pa.ChunkedArray, col: Column) -> pa.ChunkedArray | None:
+    """The slice cast in one go when every value is well formed; None sends it to the slow path."""
+    if col.type == "int":
+        if (pc.max(pc.binary_length(part)).as_py() or 0) > 18 or pc.any(pc.match_substring(part, "x")).as_py():
+            return None  # cast would take hex (0x10) and 19-digit values the slow path refuses
+    try:
+        return part.cast(col.arrow_type)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
+def _parse_slow(text: pa.ChunkedArray, col: Column, empty: np.ndarray, bad: np.ndarray):
+    """(typed slice, [(mask, code, message)]): each value classified by pattern."""
+    found: list[tuple[np.ndarray, IssueCode, str]] = []
+    if col.type == "int":
         ok = _np(pc.match_substring_regex(text, r"^[+-]?[0-9]{1,18}$"))
-        f.add(~empty & ~ok, IssueCode.NOT_A_NUMBER, "not a whole number")
-        typed = pc.if_else(pa.array(ok & ~f.bad), pc.replace_substring_regex(text, r"^\+", ""),
+        found.append((~empty & ~ok, IssueCode.NOT_A_NUMBER, "not a whole number"))
+        typed = pc.if_else(pa.array(ok & ~bad), pc.replace_substring_regex(text, r"^\+", ""),
                            pa.scalar(None, pa.string())).cast(pa.int64())
     elif col.type == "decimal":
         ok = _np(pc.match_substring_regex(text, r"^[+-]?([0-9]{1,29}(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,2})?$"))
+        ok &= ~bad
         ok &= ~_decimal_loses(text, ok)
-        f.add(~empty & ~ok, IssueCode.NOT_A_NUMBER,
-              "not an exact decimal number (digits and one point, at most 9 places; no currency signs or commas)")
-        typed = pc.if_else(pa.array(ok & ~f.bad), pc.replace_substring_regex(text, r"^\+", ""),
+        found.append((~empty & ~ok, IssueCode.NOT_A_NUMBER,
+                      "not an exact decimal number (digits and one point, at most 9 places; no currency signs or commas)"))
+        typed = pc.if_else(pa.array(ok), pc.replace_substring_regex(text, r"^\+", ""),
                            pa.scalar(None, pa.string())).cast(col.arrow_type)
-    elif col.type == "date":
-        iso = _np(pc.match_substring_regex(text, r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")) & ~f.bad
+    else:  # date
+        iso = _np(pc.match_substring_regex(text, r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")) & ~bad
         dayfirst = _np(pc.match_substring_regex(text, r"^[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}$"))
-        f.add(dayfirst, IssueCode.DAY_FIRST_DATE, "a day-first date: write dates as ISO YYYY-MM-DD")
+        found.append((dayfirst, IssueCode.DAY_FIRST_DATE, "a day-first date: write dates as ISO YYYY-MM-DD"))
         typed, unreal = _date_typed(text, iso)
-        f.add(unreal, IssueCode.NOT_ISO_DATE, "not a real calendar date")
-        f.add(~empty & ~iso, IssueCode.NOT_ISO_DATE, "not an ISO date (YYYY-MM-DD)")
-    else:  # bool
+        found.append((unreal, IssueCode.NOT_ISO_DATE, "not a real calendar date"))
+        found.append((~empty & ~iso, IssueCode.NOT_ISO_DATE, "not an ISO date (YYYY-MM-DD)"))
+    return typed, found
+
+
+def _native(arr, col: Column) -> pa.ChunkedArray | None:
+    """The column as the spec's type when it already is one (no text to check), else None."""
+    t = arr.type
+    same = (col.type == "int" and pa.types.is_integer(t)) or (col.type == "date" and pa.types.is_date(t)) or \
+        (col.type == "bool" and pa.types.is_boolean(t)) or (col.type == "decimal" and pa.types.is_decimal(t))
+    if not same:
+        return None
+    try:
+        out = arr.cast(col.arrow_type)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. a decimal with more than 9 places
+        return None
+    return out if isinstance(out, pa.ChunkedArray) else pa.chunked_array([out])
+
+
+def _convert(arr, col: Column, as_of: date | None) -> tuple[pa.ChunkedArray, _Field, np.ndarray]:
+    """(typed column, its issues, which values are blank)."""
+    native = _native(arr, col)
+    if native is not None:  # already typed (Parquet, a bundle built in memory): only blanks and plausibility
+        f = _Field(len(native))
+        empty = _np(native.is_null())
+        if not col.nullable and empty.any():
+            f.add(empty, IssueCode.REQUIRED_VALUE_MISSING, "blank: a value is required")
+        _plausible(native, col, as_of, f)
+        return native, f, empty
+    text, ascii_only = _text(arr)
+    n = len(text)
+    f = _Field(n)
+    empty = _np(pc.equal(text, ""))
+    if _has_nul(text):
+        f.add(_np(pc.match_substring(text, "\x00")), IssueCode.NUL_BYTE, "contains a NUL byte")
+    limit = (col.max_length or FIELD_LIMIT) if col.text else FIELD_LIMIT
+    too_long = _longer(text, limit)
+    if too_long is not None:
+        f.add(too_long, IssueCode.FIELD_TOO_LONG, f"longer than {limit:,} characters")
+    if not col.text and not ascii_only:
+        f.add(_non_ascii_digits(text), IssueCode.NON_ASCII_DIGITS, "digits must be ASCII 0-9")
+    null = pa.scalar(None, col.arrow_type)
+    if col.type == "str":
+        if pc.any(pc.starts_with(text, "'")).as_py():
+            text_out = pc.replace_substring_regex(text, r"^'([=+\-@\t\r])", r"\1")
+        else:
+            text_out = text
+        typed = pc.if_else(pa.array(empty), null, text_out) if empty.any() else text_out
+    elif col.type == "bool":
         low = pc.utf8_lower(text)
         yes, no = _np(pc.is_in(low, value_set=pa.array(_TRUE))), _np(pc.is_in(low, value_set=pa.array(_FALSE)))
         f.add(~empty & ~yes & ~no, IssueCode.NOT_A_BOOLEAN, "not true/false (or yes/no, y/n, 1/0)")
         typed = pc.if_else(pa.array(yes), True, pc.if_else(pa.array(no), False, null))
-    if not col.nullable:
+    else:
+        skip = empty | f.bad
+        cand = pc.if_else(pa.array(skip), pa.scalar(None, pa.string()), text) if skip.any() else text
+        chunks: list[pa.Array] = []
+        for off in range(0, n, SLICE):
+            part = _fast_cast(cand.slice(off, SLICE), col)
+            if part is None:
+                m = min(SLICE, n - off)
+                part, found = _parse_slow(text.slice(off, SLICE), col, empty[off:off + m], f.bad[off:off + m])
+                for mask, code, message in found:
+                    f.add(mask, code, message, offset=off)
+            chunks += part.chunks if isinstance(part, pa.ChunkedArray) else [part]
+        typed = pa.chunked_array([pa.chunked_array(chunks, col.arrow_type).combine_chunks()])  # one layout for all
+    if not col.nullable and empty.any():
         f.add(empty, IssueCode.REQUIRED_VALUE_MISSING, "blank: a value is required")
     if col.type == "str" and col.max_length and not col.text:
-        f.add(_np(pc.greater(pc.utf8_length(text), col.max_length)), IssueCode.TOO_LONG_CODE,
-              f"longer than {col.max_length} characters")
+        too_long = _longer(text, col.max_length)
+        if too_long is not None:
+            f.add(too_long, IssueCode.TOO_LONG_CODE, f"longer than {col.max_length} characters")
     typed = pa.chunked_array(typed.chunks if isinstance(typed, pa.ChunkedArray) else [typed], col.arrow_type)
     _plausible(typed, col, as_of, f)
-    return typed, f, text
+    return typed, f, empty
 
 
 def _plausible(typed: pa.ChunkedArray, col: Column, as_of: date | None, f: _Field) -> None:
@@ -407,18 +496,30 @@ def _plausible(typed: pa.ChunkedArray, col: Column, as_of: date | None, f: _Fiel
               code, f"negative {col.non_negative}")
 
 
+def _keep_rows(table: pa.Table, keep: np.ndarray) -> pa.Table:
+    """The kept rows: zero-copy slices around a few bad rows, a filter when there are many."""
+    edges = np.flatnonzero(np.diff(np.r_[0, keep.astype(np.int8), 0]))
+    runs = edges.reshape(-1, 2)
+    if len(runs) > 1000:
+        return table.filter(pa.array(keep))
+    if not len(runs):
+        return table.slice(0, 0)
+    return pa.concat_tables([table.slice(int(s), int(e - s)) for s, e in runs])
+
+
 def _check(columns: dict[str, Any], spec: TableSpec, file: str, lines: np.ndarray, as_of: date | None,
            skip_blank: bool) -> tuple[pa.Table, list[RowIssue], np.ndarray, int]:
     n = len(lines)
     present = [c for c in spec.columns if c.name in columns]
     typed: dict[str, pa.ChunkedArray] = {}
-    texts: dict[str, pa.ChunkedArray] = {}
     fields: dict[str, _Field] = {}
+    empties = []
     for col in present:
-        typed[col.name], fields[col.name], texts[col.name] = _convert(columns[col.name], col, as_of)
+        typed[col.name], fields[col.name], empty = _convert(columns[col.name], col, as_of)
+        empties.append(empty)
     blank = np.zeros(n, dtype=bool)
     if skip_blank and present:
-        blank = np.logical_and.reduce([_np(pc.equal(texts[c.name], "")) for c in present])
+        blank = np.logical_and.reduce(empties)
     for start, end in spec.ordered:
         if start in typed and end in typed:
             rev = _np(pc.less(typed[end], typed[start])) & ~fields[start].bad
@@ -431,7 +532,7 @@ def _check(columns: dict[str, Any], spec: TableSpec, file: str, lines: np.ndarra
     if bad.any():
         idx = np.flatnonzero(bad)
         take = pa.array(idx)
-        raw = {c.name: pc.take(texts[c.name], take).to_pylist() for c in present}
+        raw = {c.name: _text(pc.take(columns[c.name], take))[0].to_pylist() for c in present}
         values = {int(i): {k: v[j] for k, v in raw.items()} for j, i in enumerate(idx)}
         for col in present:
             for rows, code, message in fields[col.name].found:
@@ -442,7 +543,7 @@ def _check(columns: dict[str, Any], spec: TableSpec, file: str, lines: np.ndarra
     keep = ~bad & ~blank
     out = pa.table({c.name: typed[c.name] for c in present}, schema=spec.schema([c.name for c in present]))
     if not keep.all():
-        out = out.filter(pa.array(keep))
+        out = _keep_rows(out, keep)
     return out, issues, lines[keep], int(blank.sum())
 
 

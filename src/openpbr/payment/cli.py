@@ -44,8 +44,11 @@ def _bundle(activity: Optional[Path], db: Optional[str], start: date, end: date,
     if activity:
         from openpbr.payment.activity import load_bundle
 
-        return load_bundle(activity)
-    return demo_bundle(demo_people)
+        bundle = load_bundle(activity)
+    else:
+        bundle = demo_bundle(demo_people)
+    _report_activity(bundle)
+    return bundle
 
 
 def _settle_inputs(contracts, activity, db, indicators, a, b, demo_people):
@@ -58,6 +61,16 @@ def _settle_inputs(contracts, activity, db, indicators, a, b, demo_people):
     cs = _contracts(contracts)
     return cs, bundle_for(cs, a, b, activity=_bundle(activity, db, a, b, demo_people), records_db=db,
                           indicators=indicators)
+
+
+def _report_activity(bundle) -> None:
+    """File-level warnings and a count of refused rows (each is a named line on the exceptions statement)."""
+    err = Console(stderr=True)
+    for w in bundle.warnings:
+        err.print(f"warning: {w}", markup=False, highlight=False)
+    if bundle.rejected:
+        err.print(f"warning: {len(bundle.rejected)} activity row issue(s): not paid, listed on the exceptions "
+                  f"statement; first: {bundle.rejected[0]}", markup=False, highlight=False)
 
 
 DEMO_COMMISSIONERS = ["ICB-A", "ICB-B", "ICB-C", "LA-D", "ICB-E"]
@@ -301,17 +314,11 @@ def whatif_cmd(
 @app.command("demo-activity")
 def demo_activity_cmd(out: Path = typer.Argument(Path("demo-activity")), people: int = typer.Option(20_000)):
     """Write the demo trust's synthetic activity as CSV files (the input format of `settle --activity`)."""
-    import pyarrow.csv as pacsv
+    from openpbr.payment.activity import screen, write_bundle
 
-    out.mkdir(parents=True, exist_ok=True)
-    b = demo_bundle(people)
-    from openpbr.payment.activity import TABLES
-
-    for name in TABLES:
-        t = getattr(b, name)
-        if t is not None:
-            pacsv.write_csv(t, out / f"{name}.csv")
-            console.print(f"{out / (name + '.csv')}: {t.num_rows} rows")
+    b = screen(demo_bundle(people))  # typed as the reader types them, so the files settle exactly as in memory
+    for path in write_bundle(b, out):
+        console.print(f"{path}: {getattr(b, path.stem).num_rows} rows")
 
 
 @app.command("runs")

@@ -23,6 +23,16 @@ class PayCode(str, Enum):
     ADJUSTMENT_PRIOR_RUN = "ADJUSTMENT_PRIOR_RUN"  # difference against the stored run this one supersedes
     NO_STORED_RUN = "NO_STORED_RUN"  # reconciliation: no stored live run for part of the period
 
+    # activity rows the declared tables refuse: shown on the exceptions statement, never priced or dropped
+    DISCHARGE_BEFORE_ADMISSION = "DISCHARGE_BEFORE_ADMISSION"
+    END_BEFORE_START = "END_BEFORE_START"  # a period or bed-day stay ending before it starts
+    NEGATIVE_AMOUNT = "NEGATIVE_AMOUNT"  # e.g. a negative personal budget
+    NEGATIVE_QUANTITY = "NEGATIVE_QUANTITY"
+    INVALID_DATE = "INVALID_DATE"  # not an ISO date (day-first, impossible, words)
+    FUTURE_ACTIVITY = "FUTURE_ACTIVITY"  # dated after the as-of date of the read
+    MISSING_VALUE = "MISSING_VALUE"  # a required value is blank
+    INVALID_ROW = "INVALID_ROW"  # ragged row, NUL byte, huge field, non-ASCII digits, not a number, over-long code
+
     @property
     def is_coverage_gap(self) -> bool:
         """Codes that mean a contract had nothing (or less than the window) to settle."""
@@ -43,4 +53,12 @@ DESCRIPTIONS = {
     PayCode.NO_ACTIVITY_IN_WINDOW: "The contract pays for activity, and none was supplied for its pair in the window.",
     PayCode.ADJUSTMENT_PRIOR_RUN: "Difference, per payment model, against the stored run this run supersedes.",
     PayCode.NO_STORED_RUN: "No stored live settlement run covers this month: nothing was invoiced to compare with.",
+    PayCode.DISCHARGE_BEFORE_ADMISSION: "A spell discharged before its admission: not paid until corrected.",
+    PayCode.END_BEFORE_START: "A period or stay that ends before it starts: not paid until corrected.",
+    PayCode.NEGATIVE_AMOUNT: "A negative money amount (e.g. a personal budget): not applied until corrected.",
+    PayCode.NEGATIVE_QUANTITY: "A negative count or quantity: not paid until corrected.",
+    PayCode.INVALID_DATE: "A date that is not ISO YYYY-MM-DD (or not a real date): not paid until corrected.",
+    PayCode.FUTURE_ACTIVITY: "Activity dated after the as-of date of the read: not paid.",
+    PayCode.MISSING_VALUE: "A required value is blank: not paid until supplied.",
+    PayCode.INVALID_ROW: "The row cannot be read as the declared table (see the trace's issue code): not paid.",
 }

@@ -187,7 +187,7 @@ def _scoped(run: SettlementRun, scope: Scope) -> SettlementRun:
     if scope.all_organisations:
         return run
     lines = [ln for ln in run.exceptions.lines
-             if can_see(scope, ln.trace["inputs"].get("provider"), ln.trace["inputs"].get("commissioner"))]
+             if can_see(scope, ln.trace.get("inputs", {}).get("provider"), ln.trace.get("inputs", {}).get("commissioner"))]
     exceptions = Statement(NON_CONTRACT, "", "", run.exceptions.period_start, run.exceptions.period_end, lines, 0,
                            kind="exceptions")
     keep = [s for s in run.statements if can_see(scope, s.provider, s.commissioner)]
@@ -288,8 +288,8 @@ def run_statements(db: Db, run_key: str, scope: Scope) -> list[dict]:
     out = []
     for s in sts:
         if s["kind"] == "exceptions":
-            lines = [ln for ln in s["lines"] if can_see(scope, ln["trace"]["inputs"].get("provider"),
-                                                         ln["trace"]["inputs"].get("commissioner"))]
+            lines = [ln for ln in s["lines"] if can_see(scope, ln["trace"].get("inputs", {}).get("provider"),
+                                                         ln["trace"].get("inputs", {}).get("commissioner"))]
             if lines:
                 out.append({**s, "lines": lines})
         elif can_see(scope, s["provider"], s["commissioner"]):
