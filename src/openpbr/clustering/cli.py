@@ -149,6 +149,7 @@ def reference_command(
     from openpbr.services.clustering import list_reference_datasets, reference_dataset
 
     out = Console()
+    day = iso_date(on, "--on")  # checked first, so a bad date is refused even when only listing
     if not dataset:
         t = Table(title="Reference datasets", show_edge=False)
         for col in ("name", "dataset", "version", "entries"):
@@ -157,7 +158,7 @@ def reference_command(
             t.add_row(d.name, d.dataset, d.version, str(d.entries))
         out.print(t)
         return
-    ds = reference_dataset(dataset, iso_date(on, "--on"))
+    ds = reference_dataset(dataset, day)
     t = Table(title=f"{ds.ref}", show_edge=False)
     for col in ("key", "valid from", "valid to", "value", "source"):
         t.add_column(col, overflow="fold")
