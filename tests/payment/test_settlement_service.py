@@ -88,6 +88,11 @@ def test_service_reports_gaps_and_limits_to_one_contract(tmp_path):
     assert [(g.contract_id, g.code) for g in res.gaps] == [("C2", "NO_ACTIVITY_IN_WINDOW")]
     one = svc.settle_window([c1, c2], b, *MAY, scope=OPERATOR, contract_id="C1")
     assert [s.contract_id for s in one.statements] == ["C1"] and one.total == 24800
+    # C2's activity is not "non-contract" in a run limited to C1
+    both = ActivityBundle(cluster_periods=periods(("p", "P1", "CCG1", "11", "2024-05-01", None),
+                                                  ("q", "P2", "CCG1", "11", "2024-05-01", None)))
+    assert svc.settle_window([c1, c2], both, *MAY, scope=OPERATOR, contract_id="C1").exceptions.lines == []
+    assert len(svc.settle_window([c1], both, *MAY, scope=OPERATOR).exceptions.lines) == 1
     with pytest.raises(InputError, match="unknown contract 'C9'; known contracts: C1, C2"):
         svc.settle_window([c1, c2], b, *MAY, scope=OPERATOR, contract_id="C9")
     with pytest.raises(InputError, match="unknown mode"):
