@@ -88,6 +88,11 @@ def test_service_reports_gaps_and_limits_to_one_contract(tmp_path):
     assert [(g.contract_id, g.code) for g in res.gaps] == [("C2", "NO_ACTIVITY_IN_WINDOW")]
     one = svc.settle_window([c1, c2], b, *MAY, scope=OPERATOR, contract_id="C1")
     assert [s.contract_id for s in one.statements] == ["C1"] and one.total == 24800
+    # C2's activity is not "non-contract" in a run limited to C1
+    both = ActivityBundle(cluster_periods=periods(("p", "P1", "CCG1", "11", "2024-05-01", None),
+                                                  ("q", "P2", "CCG1", "11", "2024-05-01", None)))
+    assert svc.settle_window([c1, c2], both, *MAY, scope=OPERATOR, contract_id="C1").exceptions.lines == []
+    assert len(svc.settle_window([c1], both, *MAY, scope=OPERATOR).exceptions.lines) == 1
     with pytest.raises(InputError, match="unknown contract 'C9'; known contracts: C1, C2"):
         svc.settle_window([c1, c2], b, *MAY, scope=OPERATOR, contract_id="C9")
     with pytest.raises(InputError, match="unknown mode"):
@@ -237,3 +242,39 @@ def test_adjustments_are_the_difference_of_restated_and_stored(tmp_path_factory,
     assert adj == new.statement("C1").total - old.statement("C1").total
     assert all(ln.code is PayCode.ADJUSTMENT_PRIOR_RUN and ln.amount for s in restated.adjustments for ln in s.lines)
     assert restated.run_key not in (old.run_key, new.run_key) and restated.basis_key == new.run_key
+
+
+def test_two_restatements_of_one_window_cannot_both_win(db_url, tmp_path):
+    from openpbr.errors import ConflictError
+    from openpbr.payment.store import save_run
+
+    init_db(db_url)
+    c, first, late = _late(tmp_path)
+    a = svc.settle_and_store(db_url, [c], first, *MAY, scope=OPERATOR)
+    stored = Invoiced(a.run.run_key, *MAY, by_model(a.run.statement("C1")), 0)
+    # two people restate May from the same live run at once, with different late records
+    other = ActivityBundle(cluster_periods=periods(("p", "P1", "CCG1", "11", "2024-05-01", None),
+                                                   ("r", "P1", "CCG1", "11", "2024-05-30", None)))
+    mine = with_adjustments(svc.settle_window([c], late, *MAY, scope=OPERATOR), {"C1": stored})
+    theirs = with_adjustments(svc.settle_window([c], other, *MAY, scope=OPERATOR), {"C1": stored})
+    assert save_run(db_url, theirs)[1]
+    with pytest.raises(ConflictError):
+        save_run(db_url, mine)
+    assert _run_rows(db_url) == 2  # nothing of the loser was kept
+    assert [r.run_key for r in svc.list_runs(db_url, OPERATOR) if r.live] == [theirs.run_key]
+
+
+def test_stored_runs_read_through_scope(db_url, tmp_path):
+    init_db(db_url)
+    c1 = _cluster_contract(tmp_path)
+    c2 = _cluster_contract(tmp_path, cid="C2", provider="P2", commissioner="CCG2")
+    b = ActivityBundle(cluster_periods=periods(("p", "P1", "CCG1", "11", "2024-05-01", None),
+                                               ("q", "P2", "CCG2", "11", "2024-05-21", None)))
+    r = svc.settle_and_store(db_url, [c1, c2], b, *MAY, scope=OPERATOR)
+    ccg2 = Scope("finance@ccg2", Role.COMMISSIONER, organisations=frozenset({"CCG2"}))
+    [summary] = svc.list_runs(db_url, ccg2)
+    assert summary.total_pence == 8800  # 11 days x £8.00: their statement only (the run's total is £336.00)
+    assert [s["contract_id"] for s in svc.run_statements(db_url, r.run.run_key, ccg2)] == ["C2"]
+    assert svc.list_runs(db_url, Scope("nobody", Role.ANALYST)) == []
+    with pytest.raises(NotFound):
+        svc.run_statements(db_url, r.run.run_key, Scope("p3", Role.PROVIDER_FINANCE, organisations=frozenset({"P3"})))

@@ -45,9 +45,10 @@ def _bundle(activity: Optional[Path], db: Optional[str], start: date, end: date,
         from openpbr.payment.activity import load_bundle
 
         bundle = load_bundle(activity)
-        _report_activity(bundle)
-        return bundle
-    return demo_bundle(demo_people)
+    else:
+        bundle = demo_bundle(demo_people)
+    _report_activity(bundle)
+    return bundle
 
 
 def _settle_inputs(contracts, activity, db, indicators, a, b, demo_people):

@@ -17,6 +17,12 @@ class PayCode(str, Enum):
     UNKNOWN_CURRENCY = "UNKNOWN_CURRENCY"  # e.g. cluster or HRG code the schedule does not know
     ADJUSTMENT = "ADJUSTMENT"  # contract-level adjustment (share, withhold, cap, CQUIN, deduction)
     RECONCILIATION = "RECONCILIATION"
+    CONTRACT_NOT_IN_FORCE = "CONTRACT_NOT_IN_FORCE"  # the contract's dates do not overlap the window
+    CONTRACT_PART_IN_FORCE = "CONTRACT_PART_IN_FORCE"  # the contract covers only part of the window
+    NO_ACTIVITY_IN_WINDOW = "NO_ACTIVITY_IN_WINDOW"  # an activity-paid contract has no activity in the window
+    ADJUSTMENT_PRIOR_RUN = "ADJUSTMENT_PRIOR_RUN"  # difference against the stored run this one supersedes
+    NO_STORED_RUN = "NO_STORED_RUN"  # reconciliation: no stored live run for part of the period
+
     # activity rows the declared tables refuse: shown on the exceptions statement, never priced or dropped
     DISCHARGE_BEFORE_ADMISSION = "DISCHARGE_BEFORE_ADMISSION"
     END_BEFORE_START = "END_BEFORE_START"  # a period or bed-day stay ending before it starts
@@ -26,11 +32,6 @@ class PayCode(str, Enum):
     FUTURE_ACTIVITY = "FUTURE_ACTIVITY"  # dated after the as-of date of the read
     MISSING_VALUE = "MISSING_VALUE"  # a required value is blank
     INVALID_ROW = "INVALID_ROW"  # ragged row, NUL byte, huge field, non-ASCII digits, not a number, over-long code
-    CONTRACT_NOT_IN_FORCE = "CONTRACT_NOT_IN_FORCE"  # the contract's dates do not overlap the window
-    CONTRACT_PART_IN_FORCE = "CONTRACT_PART_IN_FORCE"  # the contract covers only part of the window
-    NO_ACTIVITY_IN_WINDOW = "NO_ACTIVITY_IN_WINDOW"  # an activity-paid contract has no activity in the window
-    ADJUSTMENT_PRIOR_RUN = "ADJUSTMENT_PRIOR_RUN"  # difference against the stored run this one supersedes
-    NO_STORED_RUN = "NO_STORED_RUN"  # reconciliation: no stored live run for part of the period
 
     @property
     def is_coverage_gap(self) -> bool:
@@ -47,6 +48,11 @@ DESCRIPTIONS = {
     PayCode.UNKNOWN_CURRENCY: "The currency (cluster, HRG) is not in the price schedule.",
     PayCode.ADJUSTMENT: "A contract-level adjustment computed from other lines.",
     PayCode.RECONCILIATION: "Difference between a reconciled period and what was already settled.",
+    PayCode.CONTRACT_NOT_IN_FORCE: "The contract's dates do not overlap the settlement window: nothing is due under it.",
+    PayCode.CONTRACT_PART_IN_FORCE: "The contract covers only part of the window: lines cover the days it is in force.",
+    PayCode.NO_ACTIVITY_IN_WINDOW: "The contract pays for activity, and none was supplied for its pair in the window.",
+    PayCode.ADJUSTMENT_PRIOR_RUN: "Difference, per payment model, against the stored run this run supersedes.",
+    PayCode.NO_STORED_RUN: "No stored live settlement run covers this month: nothing was invoiced to compare with.",
     PayCode.DISCHARGE_BEFORE_ADMISSION: "A spell discharged before its admission: not paid until corrected.",
     PayCode.END_BEFORE_START: "A period or stay that ends before it starts: not paid until corrected.",
     PayCode.NEGATIVE_AMOUNT: "A negative money amount (e.g. a personal budget): not applied until corrected.",
@@ -55,9 +61,4 @@ DESCRIPTIONS = {
     PayCode.FUTURE_ACTIVITY: "Activity dated after the as-of date of the read: not paid.",
     PayCode.MISSING_VALUE: "A required value is blank: not paid until supplied.",
     PayCode.INVALID_ROW: "The row cannot be read as the declared table (see the trace's issue code): not paid.",
-    PayCode.CONTRACT_NOT_IN_FORCE: "The contract's dates do not overlap the settlement window: nothing is due under it.",
-    PayCode.CONTRACT_PART_IN_FORCE: "The contract covers only part of the window: lines cover the days it is in force.",
-    PayCode.NO_ACTIVITY_IN_WINDOW: "The contract pays for activity, and none was supplied for its pair in the window.",
-    PayCode.ADJUSTMENT_PRIOR_RUN: "Difference, per payment model, against the stored run this run supersedes.",
-    PayCode.NO_STORED_RUN: "No stored live settlement run covers this month: nothing was invoiced to compare with.",
 }

@@ -182,12 +182,22 @@ class RunSummary:
 # ---------------------------------------------------------------- use cases
 
 
-def _scoped(run: SettlementRun, scope: Scope) -> SettlementRun:
-    """The run as the caller may see it: their contracts, and only their pairs' non-contract activity."""
-    if scope.all_organisations:
+def _pair(line) -> tuple[str | None, str | None]:
+    inputs = line.trace.get("inputs", {}) if isinstance(line.trace, dict) else {}
+    return inputs.get("provider"), inputs.get("commissioner")
+
+
+def _scoped(run: SettlementRun, scope: Scope, only: Sequence[Contract] | None = None) -> SettlementRun:
+    """The run as the caller may see it: their contracts, and only their pairs' non-contract activity.
+
+    ``only``: a run limited to some contracts shows non-contract activity of their pairs only
+    (other pairs' activity belongs to contracts not settled in this run, not to no contract).
+    """
+    pairs = None if only is None else {(c.provider, c.commissioner) for c in only}
+    if scope.all_organisations and pairs is None:
         return run
     lines = [ln for ln in run.exceptions.lines
-             if can_see(scope, ln.trace["inputs"].get("provider"), ln.trace["inputs"].get("commissioner"))]
+             if can_see(scope, *_pair(ln)) and (pairs is None or _pair(ln)[0] is None or _pair(ln) in pairs)]
     exceptions = Statement(NON_CONTRACT, "", "", run.exceptions.period_start, run.exceptions.period_end, lines, 0,
                            kind="exceptions")
     keep = [s for s in run.statements if can_see(scope, s.provider, s.commissioner)]
@@ -203,7 +213,7 @@ def settle_window(contracts: Sequence[Contract], bundle: ActivityBundle, start: 
     check_mode(mode)
     check_window(start, end)
     chosen = select_contracts(contracts, scope, contract_id)
-    return _scoped(settle(chosen, bundle, start, end, mode), scope)
+    return _scoped(settle(chosen, bundle, start, end, mode), scope, chosen if contract_id else None)
 
 
 def settle_and_store(db: Db, contracts: Sequence[Contract], bundle: ActivityBundle, start: date, end: date, *,
@@ -247,7 +257,7 @@ def reconcile_period(db: Db, contracts: Sequence[Contract], bundle: ActivityBund
     check_window(start, end)
     chosen = select_contracts(contracts, scope, contract_id)
     invoiced = store.invoiced(db, mode, start, end, [c.contract_id for c in chosen])
-    run = _scoped(reconcile_with(chosen, bundle, start, end, invoiced, mode), scope)
+    run = _scoped(reconcile_with(chosen, bundle, start, end, invoiced, mode), scope, chosen if contract_id else None)
     rows = []
     for st in run.statements:
         inv = sum(i.total for i in invoiced.get(st.contract_id, []))
@@ -288,8 +298,8 @@ def run_statements(db: Db, run_key: str, scope: Scope) -> list[dict]:
     out = []
     for s in sts:
         if s["kind"] == "exceptions":
-            lines = [ln for ln in s["lines"] if can_see(scope, ln["trace"]["inputs"].get("provider"),
-                                                         ln["trace"]["inputs"].get("commissioner"))]
+            lines = [ln for ln in s["lines"] if can_see(scope, ln["trace"].get("inputs", {}).get("provider"),
+                                                         ln["trace"].get("inputs", {}).get("commissioner"))]
             if lines:
                 out.append({**s, "lines": lines})
         elif can_see(scope, s["provider"], s["commissioner"]):
