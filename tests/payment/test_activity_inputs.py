@@ -29,9 +29,10 @@ MONTHS = [(date(2024, 6, 1), date(2024, 7, 1)), (date(2025, 3, 1), date(2025, 4,
 def lines_of(run) -> list:
     """Everything a finance lead sees: every line of every statement (with trace), balances, exceptions."""
     out = []
-    for st in run.statements + [run.exceptions]:
-        out.append((st.contract_id, st.total, st.on_account, st.balance))
-        out += [(st.contract_id, ln.as_row(), json.dumps(ln.trace, sort_keys=True, default=str)) for ln in st.lines]
+    for stmt in run.statements + [run.exceptions]:
+        out.append((stmt.contract_id, stmt.total, stmt.on_account, stmt.balance))
+        out += [(stmt.contract_id, ln.as_row(), json.dumps(ln.trace, sort_keys=True, default=str))
+                for ln in stmt.lines]
     return out
 
 

@@ -239,7 +239,7 @@ def rejected_lines(bundle: ActivityBundle, start: date, end: date, contract_id: 
     return lines
 
 
-_MEMO: "OrderedDict[tuple, tuple]" = OrderedDict()
+_MEMO: OrderedDict[tuple, tuple] = OrderedDict()
 
 
 def _memo(t: pa.Table, key: str, make):
@@ -304,5 +304,14 @@ def filter_contract(t: pa.Table | None, provider: str, commissioner: str) -> pa.
     return t.filter(mask)
 
 
-__all__ = ["ActivityBundle", "load_bundle", "write_bundle", "read_activity", "read_csv", "screen", "rejected_lines",
-           "to_days", "OPEN_END"]
+__all__ = [
+    "OPEN_END",
+    "ActivityBundle",
+    "load_bundle",
+    "read_activity",
+    "read_csv",
+    "rejected_lines",
+    "screen",
+    "to_days",
+    "write_bundle",
+]
