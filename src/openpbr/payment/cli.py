@@ -55,6 +55,7 @@ def _bundle(activity: Optional[Path], db: Optional[str], start: date, end: date,
         if found:
             r = read_activity(found[0], "indicator_results")
             bundle.indicator_results = r.table
+            bundle._checked["indicator_results"] = r.table
             bundle.rejected += r.issues
             bundle.warnings += r.warnings
     _report_activity(bundle)
