@@ -156,6 +156,8 @@ def _read_csv(path: Path, spec: TableSpec):
         first = fh.readline(HEADER_LIMIT)
     if not first.strip():
         raise InputError(f"{file}: the file is empty (no header line)", code=IssueCode.EMPTY_FILE.value)
+    if first.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{file}: UTF-16 text (Excel's \"Unicode Text\"); save it as CSV UTF-8", code="BAD_FILE")
     try:
         header = first.decode("utf-8-sig")
         encoding = "utf-8"
