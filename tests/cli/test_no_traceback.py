@@ -248,7 +248,7 @@ SPEC_CASES = [
     Case("records import::folder=missing", ("records", "import", "{w}/no-such-folder"), frozenset({2})),
     Case("pay contracts::missing", ("pay", "contracts", "{w}/no-such-contracts"), frozenset({2})),
     Case("pay settle::--activity=missing", ("pay", "settle", "--month", "2024-03", "--activity", "{w}/no-such-activity"),
-         frozenset({2}), xfail="a missing activity folder is ignored: settles with exit 0"),
+         frozenset({2})),
     Case("outcomes indicators::--csv=missing", ("outcomes", "indicators", "--from", "2024-01", "--to", "2024-03",
                                                 "--csv", "{w}/no-such-extracts"), frozenset({2})),
     Case("outcomes charts::--results=missing", ("outcomes", "charts", "--results", "{w}/no-such.csv",
@@ -268,8 +268,6 @@ KNOWN: dict[str, str] = {
     r"^explain::--(assessed-on=|in=(empty|binary|cp1252)|profiles=missing)": f"explain {OWN_MESSAGE}",
     r"^outcomes charts::--results=(empty|binary|cp1252)$": "outcomes charts: KeyError on a results file without its columns (exit 70)",
     r"^outcomes gaming::--funnel=": "outcomes gaming: matplotlib ValueError for a funnel path that is not .png (exit 70)",
-    r"^pay (contracts::path|settle::--contracts|reconcile::--contracts)=(empty|binary|cp1252)$":
-        "contracts loader: UnicodeDecodeError / AttributeError on a file that is not contract YAML (exit 70)",
     r"^records import::(folder|--rejects)=": f"records import {OWN_MESSAGE} (on stdout)",
 }
 

@@ -29,9 +29,10 @@ MONTHS = [(date(2024, 6, 1), date(2024, 7, 1)), (date(2025, 3, 1), date(2025, 4,
 def lines_of(run) -> list:
     """Everything a finance lead sees: every line of every statement (with trace), balances, exceptions."""
     out = []
-    for st in run.statements + [run.exceptions]:
-        out.append((st.contract_id, st.total, st.on_account, st.balance))
-        out += [(st.contract_id, ln.as_row(), json.dumps(ln.trace, sort_keys=True, default=str)) for ln in st.lines]
+    for stmt in run.statements + [run.exceptions]:
+        out.append((stmt.contract_id, stmt.total, stmt.on_account, stmt.balance))
+        out += [(stmt.contract_id, ln.as_row(), json.dumps(ln.trace, sort_keys=True, default=str))
+                for ln in stmt.lines]
     return out
 
 
@@ -288,3 +289,17 @@ def test_any_written_bundle_settles_as_in_memory(tmp_path_factory, tables):
         # refused rows: the same lines, the same codes and rows (files count the header, memory does not)
         assert [(r, [x - 1 for x in (lines or [])] or None) for r, lines in
                 [(ln.as_row(), ln.trace["inputs"].get("lines")) for ln in files.exceptions.lines]] == mem_lines
+
+
+def test_a_table_replaced_after_settling_is_checked_again():
+    ok = pa.table({"person_id": ["1"], "provider": ["RDEMO"], "commissioner": ["ICB-A"],
+                   "start_date": pa.array([date(2024, 4, 1)]), "end_date": pa.nulls(1, pa.date32()),
+                   "annual_value": ["3650.00"]})
+    b = ActivityBundle(personal_budgets=ok)
+    first = settle(CONTRACTS, b, *MONTHS[0])
+    assert first.statement("DEMO-ICBA-CLUSTER").lines_of("personal_budgets")
+    b.personal_budgets = ok.set_column(5, "annual_value", pa.array(["-3650.00"]))
+    again = settle(CONTRACTS, b, *MONTHS[0])
+    assert not again.statement("DEMO-ICBA-CLUSTER").lines_of("personal_budgets")
+    assert [ln.code.value for ln in again.exceptions.lines if ln.rule == "activity.rejected"] == ["NEGATIVE_AMOUNT"]
+    assert again.run_key != first.run_key

@@ -60,7 +60,7 @@ class ActivityBundle:
     indicator_results: pa.Table | None = None
     rejected: list[RowIssue] = field(default_factory=list)  # rows not priced: each becomes a named unpaid line
     warnings: list[str] = field(default_factory=list)  # file-level notes (unknown columns, cp1252, missing files)
-    _screened: bool = field(default=False, repr=False)
+    _checked: dict = field(default_factory=dict, repr=False)  # table name -> the table object already checked
     _digest: str | None = field(default=None, repr=False)
     _parts: dict = field(default_factory=dict, repr=False)  # partitions by (provider, commissioner), per table
 
@@ -89,18 +89,19 @@ def screen(bundle: ActivityBundle) -> ActivityBundle:
     reader types them, so a bundle settles the same whether it came from files
     or from memory. Columns the models treat as optional may be absent.
     """
-    if bundle._screened:
-        return bundle
+    changed = False
     for name in TABLES:
         t = getattr(bundle, name)
-        if t is None:
-            continue
+        if t is None or bundle._checked.get(name) is t:
+            continue  # a table replaced after an earlier check (e.g. indicator results) is checked again
         good, issues = check_table(t, ACTIVITY_SPECS[name], file=f"{name} (in memory)", require_columns=False)
         setattr(bundle, name, good)
-        bundle.rejected += issues
-    bundle._screened = True
-    bundle._digest = None
-    bundle._parts.clear()
+        bundle._checked[name] = good
+        bundle.rejected = [i for i in bundle.rejected if _table_of(i) != name] + issues
+        changed = True
+    if changed:
+        bundle._digest = None
+        bundle._parts.clear()
     return bundle
 
 
@@ -147,6 +148,7 @@ def load_bundle(folder: str | Path, *, as_of: date | None = None) -> ActivityBun
         found += 1
         r = read_activity(files[0], name, as_of=as_of)
         setattr(bundle, name, r.table)
+        bundle._checked[name] = r.table
         bundle.rejected += r.issues
         bundle.warnings += r.warnings
     if not found:
@@ -155,7 +157,6 @@ def load_bundle(folder: str | Path, *, as_of: date | None = None) -> ActivityBun
     for p in sorted(folder.iterdir()):
         if p.suffix.lower() in SUFFIXES and p.name not in known:
             bundle.warnings.append(f"{folder}: {p.name} is not an activity table: ignored")
-    bundle._screened = True
     return bundle
 
 
@@ -304,5 +305,14 @@ def filter_contract(t: pa.Table | None, provider: str, commissioner: str) -> pa.
     return t.filter(mask)
 
 
-__all__ = ["ActivityBundle", "load_bundle", "write_bundle", "read_activity", "read_csv", "screen", "rejected_lines",
-           "to_days", "OPEN_END"]
+__all__ = [
+    "OPEN_END",
+    "ActivityBundle",
+    "load_bundle",
+    "read_activity",
+    "read_csv",
+    "rejected_lines",
+    "screen",
+    "to_days",
+    "write_bundle",
+]

@@ -25,7 +25,7 @@ import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -71,7 +71,7 @@ class _M(BaseModel):
 
 def _money(v) -> int:
     if isinstance(v, bool) or not isinstance(v, (str, int, float, Decimal)):
-        raise ValueError("not an amount in pounds such as \"1200.00\"")
+        raise ValueError("not an amount in pounds such as \"1200.00\"")  # noqa: TRY004 - pydantic reports ValueError
     try:
         return pence(v)
     except InvalidOperation:
@@ -162,16 +162,7 @@ class PersonalBudgetModel(_M):
 
 
 PaymentModel = Annotated[
-    Union[
-        BlockModel,
-        ClusterActivityModel,
-        AcuteTariffModel,
-        OutcomeModel,
-        CquinModel,
-        RiskShareModel,
-        CapitationModel,
-        PersonalBudgetModel,
-    ],
+    BlockModel | ClusterActivityModel | AcuteTariffModel | OutcomeModel | CquinModel | RiskShareModel | CapitationModel | PersonalBudgetModel,
     Field(discriminator="type"),
 ]
 
@@ -241,7 +232,7 @@ _Loader.yaml_implicit_resolvers = {
 def parse_contract(text: str, origin: str = "<string>") -> Contract:
     """A contract from YAML text; any problem is one InputError line naming ``origin`` and the field."""
     try:
-        doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        doc = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
