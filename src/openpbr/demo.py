@@ -38,11 +38,19 @@ DEMO_MONTH = "2024-03"  # last month of the demo contracts, inside the synthetic
 
 
 def trust_step(out_dir: Path, db: str, people: int) -> None:
+    from openpbr.access import Scope
     from openpbr.records import cli as records_cli
+    from openpbr.services import records as svc
 
     console.print(Rule("2. Trust: care records, the month's allocations and the review worklist"))
-    records_cli.demo(people=people, seed=1, month=DEMO_MONTH, report=out_dir / "records-month.md", db=db)
-    records_cli.verify(expect_head=None, db=db)
+    records_cli.rebuild_demo_database(db, people=people, seed=1)
+    engine = svc.engine_for(db)
+    try:
+        operator = Scope.local_operator("demo")
+        records_cli.print_month(svc.month_report(engine, operator, month=DEMO_MONTH), out_dir / "records-month.md")
+        records_cli.print_audit_check(svc.verify_audit(engine, operator))
+    finally:
+        engine.dispose()
 
 
 def finance_step(out_dir: Path, db: str) -> None:
@@ -91,14 +99,24 @@ def service_user_step(db: str) -> None:
     import calendar
     from datetime import date
 
+    from openpbr.access import Role, Scope
     from openpbr.records import cli as records_cli
     from openpbr.records.extract import cluster_periods
+    from openpbr.services import records as svc
 
     console.print(Rule("5. Service user: my cluster, my care package, my next review, what my care costs"))
     y, m = (int(x) for x in DEMO_MONTH.split("-"))
     month_end = date(y, m, calendar.monthrange(y, m)[1])
     in_care = cluster_periods(db, month_end, month_end)  # periods covering the last day of the month
-    records_cli.my_care_command(person=min(in_care["person"].to_pylist()), as_of=month_end.isoformat(), db=db)
+    person = min(in_care["person"].to_pylist())
+    me = Scope(actor=person, role=Role.SERVICE_USER, person=person)  # a service user sees only their own record
+    engine = svc.engine_for(db)
+    try:
+        with svc.transaction(engine) as s:
+            view = svc.my_care(s, me, person=person, as_of=month_end)
+    finally:
+        engine.dispose()
+    records_cli.print_my_care(view)
 
 
 def demo_command(

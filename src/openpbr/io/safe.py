@@ -86,5 +86,9 @@ def write_table_csv(table: Any, path: str | Path) -> Path:
         cols.append(col)
     safe = pa.table(cols, names=table.column_names)
     with atomic_path(path) as tmp:
-        pacsv.write_csv(safe, str(tmp), write_options=pacsv.WriteOptions(quoting_style="needed"))
+        # pyarrow quotes header names whatever the quoting style: write the header with the csv module
+        with tmp.open("w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh, lineterminator="\n").writerow([excel_safe(n) for n in safe.column_names])
+        with tmp.open("ab") as fh:
+            pacsv.write_csv(safe, fh, write_options=pacsv.WriteOptions(quoting_style="needed", include_header=False))
     return Path(path)

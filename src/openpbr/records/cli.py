@@ -276,12 +276,17 @@ def verify(
         rep = svc.verify_audit(engine, _scope(), expect_head=expect_head)
     finally:
         engine.dispose()
+    print_audit_check(rep)
+    if not rep.ok:
+        raise typer.Exit(1)
+
+
+def print_audit_check(rep) -> None:
     if rep.ok:
         console.print(f"[green]Audit chain intact[/green]: {rep.entries:,} entries; head {rep.head_hash}")
         return
     where = f" at entry {rep.first_bad_entry}" if rep.first_bad_entry else ""
     console.print(f"[red]Audit chain broken{where}[/red]: {rep.reason} ({rep.entries:,} entries verified before it)")
-    raise typer.Exit(1)
 
 
 @app.command("my-care")
@@ -300,6 +305,12 @@ def my_care_command(
             view = svc.my_care(s, _scope(), person=person, as_of=on)
     finally:
         engine.dispose()
+    print_my_care(view)
+
+
+def print_my_care(view) -> None:
+    """The service user's view in plain words (a :class:`openpbr.records.my_care.MyCare`)."""
+    on = view.as_of
     console.print(f"[bold]My care[/bold] ({view.person}, as of {on.isoformat()})")
     if view.cluster is None:
         console.print("You are not in a care cluster at the moment.")
@@ -359,6 +370,13 @@ def month(
         engine.dispose()
     _month_summary(r, report, write_markdown)
 
+def print_month(r, report: Path) -> None:
+    """The month's summary table and most overdue list; the full report is written to ``report``."""
+    from openpbr.records.month import write_markdown
+
+    _month_summary(r, report, write_markdown)
+
+
 def _month_summary(r, report: Path, write_markdown) -> None:
     table = RichTable(title=f"Trust month {r.month}")
     table.add_column("Measure")
@@ -387,13 +405,23 @@ def demo(
     db: str = typer.Option("sqlite:///openpbr-demo.sqlite", "--db"),
 ) -> None:
     """Build the demo database from scratch and run the trust's month."""
-    from openpbr.db import is_sqlite
-    from openpbr.records.month import run_month, write_markdown
+    from openpbr.services import records as svc
 
     parse_month(month)  # refused before the database is rebuilt
+    rebuild_demo_database(db, people=people, seed=seed)
+    engine = svc.engine_for(db)
+    try:
+        print_month(svc.month_report(engine, _scope(), month=month), report)
+    finally:
+        engine.dispose()
+
+
+def rebuild_demo_database(db: str, *, people: int, seed: int) -> None:
+    """A fresh synthetic trust (5 years from 2019-04) in ``db``; a SQLite file is replaced."""
+    from openpbr.db import is_sqlite
+
     if is_sqlite(db) and db.startswith("sqlite:///"):
         path = Path(db.removeprefix("sqlite:///"))
         for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
             p.unlink(missing_ok=True)
     generate(people=people, years=5, seed=seed, providers=2, commissioners=3, teams=6, start="2019-04-01", db=db)
-    _month_summary(run_month(db, month), report, write_markdown)
