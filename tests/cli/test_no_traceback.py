@@ -259,15 +259,8 @@ SPEC_CASES = [
 # Pattern on the case id -> what goes wrong today (exception type, or how the message breaks the rule).
 OWN_MESSAGE = "prints its own message (not one `error:` line on stderr) instead of raising InputError"
 KNOWN: dict[str, str] = {
-    r"^calibrate::--((in|base)=(missing|empty)|(out|report)=)": "calibrate: its `error:` message is wrapped over lines by rich",
-    r"^cluster::--(in=(missing|empty)|profiles=missing)$": f"cluster {OWN_MESSAGE}",
-    r"^cluster::--in=(binary|cp1252)$": "cluster: UnicodeDecodeError on a binary or cp1252 input (exit 70)",
-    r"^(cluster|confirm|explain)::--profiles=(empty|binary|cp1252)$":
-        "profile set: yaml ParserError / ValueError not turned into InputError (exit 70)",
-    r"^confirm::--(in|decisions)=missing$": f"confirm {OWN_MESSAGE}",
-    r"^explain::--(assessed-on=|in=(empty|binary|cp1252)|profiles=missing)": f"explain {OWN_MESSAGE}",
-    r"^outcomes charts::--results=(empty|binary|cp1252)$": "outcomes charts: KeyError on a results file without its columns (exit 70)",
-    r"^outcomes gaming::--funnel=": "outcomes gaming: matplotlib ValueError for a funnel path that is not .png (exit 70)",
+    r"^pay (contracts::path|settle::--contracts|reconcile::--contracts)=(empty|binary|cp1252)$":
+        "contracts loader: UnicodeDecodeError / AttributeError on a file that is not contract YAML (exit 70)",
     r"^records import::(folder|--rejects)=": f"records import {OWN_MESSAGE} (on stdout)",
 }
 

@@ -148,5 +148,5 @@ def arrow_message(path: Path, exc: BaseException) -> str:
     if "CSV parse error" in text:
         text = text.split(":", 2)[1].strip() if text.count(":") >= 2 else "CSV parse error"
     if "straddling" in text or "straddles" in text:
-        text = f"a row is longer than the {BLOCK_SIZE >> 20} MiB read block (an unclosed quote?)"
+        text = f"a row is longer than the {BLOCK_SIZE >> 20} MiB read block"
     return f"{path}: cannot be read as CSV ({text})"
