@@ -17,7 +17,6 @@ console = Console()
 
 
 def clinician_step(out_dir: Path) -> None:
-    from openpbr.clustering.batch import cluster_file
     from openpbr.clustering.cli import print_summary
     from openpbr.clustering.explain import render_allocation, row_from_file
     from openpbr.clustering.profiles import load_profiles
@@ -30,10 +29,12 @@ def clinician_step(out_dir: Path) -> None:
     out = out_dir / "allocations.csv"
     profiles = load_profiles()
     import time
+    from datetime import date
+
+    from openpbr.services.clustering import cluster_csv
 
     t = time.perf_counter()
-    summary = cluster_file(src, out, profiles)
-    print_summary(summary, profiles.ref, profiles.provisional, time.perf_counter() - t, out)
+    print_summary(cluster_csv(src, out, profiles, names_on=date.today()), time.perf_counter() - t)
     console.print()
     example = row_from_file(src, "A00000007")
     assessment = Assessment.from_mapping(example)

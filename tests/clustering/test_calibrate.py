@@ -11,7 +11,6 @@ from scipy.optimize import approx_fprime
 from typer.testing import CliRunner
 
 from openpbr.clustering import synthetic as syn
-from tests.clustering.boundary import assert_one_line_error, run_main
 from openpbr.clustering.calibrate import CalibrationOptions, calibrate, suggestions
 from openpbr.clustering.calibrate_cli import calibrate_command
 from openpbr.clustering.calibrate_io import AllocationHistory, read_history
@@ -20,6 +19,7 @@ from openpbr.clustering.calibrate_report import Agreement
 from openpbr.clustering.engine import score
 from openpbr.clustering.profiles import load_profiles, parse_profile_set
 from openpbr.clustering.ratings import ITEM_CODES, NOT_KNOWN, SCORED_CLUSTERS
+from tests.clustering.boundary import assert_one_line_error, run_main
 
 AS_OF = date(2025, 4, 1)
 TRAIN_ROWS, TEST_ROWS = 5000, 6000

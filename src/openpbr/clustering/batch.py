@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -32,16 +32,16 @@ from openpbr.clustering.csv_layout import (
     open_reader,
     read_layout,
 )
-from openpbr.clustering.engine import STATUS, S_OK, S_VARIANCE, TOP, score
+from openpbr.clustering.engine import S_OK, S_VARIANCE, STATUS, TOP, score
 from openpbr.clustering.profiles import ProfileSet
 from openpbr.clustering.ratings import (
     CLUSTER_CODES,
     ITEM_CODES,
+    MAX_ID_LENGTH,
     NOT_KNOWN,
     PROBLEM_TYPES,
     VALID_RATINGS,
     Assessment,
-    MAX_ID_LENGTH,
     AssessmentError,
     ascii_digits,
 )
@@ -74,7 +74,7 @@ class Summary:
     def bad_rows(self) -> int:
         return sum(n for c, n in self.codes.items() if not ResultCode(c).clustered)
 
-    def add(self, other: "Summary") -> None:
+    def add(self, other: Summary) -> None:
         self.rows += other.rows
         self.codes.update(other.codes)
         self.clusters.update(other.clusters)

@@ -5,6 +5,7 @@ Registered in the main CLI with ``app.command("calibrate")(calibrate_command)``.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Optional
 
@@ -40,7 +41,6 @@ def calibrate_command(
     from openpbr.clustering.calibrate import CalibrationOptions, NothingToLearn, calibrate
     from openpbr.clustering.calibrate_io import read_history
     from openpbr.clustering.calibrate_report import console_tables, write_report
-
     from openpbr.clustering.cli import iso_date
     from openpbr.io.safe import atomic_path
     from openpbr.services.clustering import profile_set

@@ -8,15 +8,14 @@ record, or neighbouring clusters that are hard to tell apart).
 
 from __future__ import annotations
 
-from openpbr.io.safe import atomic_path, write_csv_rows
-
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 
 from openpbr.clustering.ratings import SCORED_CLUSTERS
+from openpbr.io.safe import atomic_path, write_csv_rows
 
 SUGGESTED = (*SCORED_CLUSTERS, "00")  # column labels: suggested cluster, 00 = variance
 VARIANCE = len(SCORED_CLUSTERS)
@@ -27,7 +26,7 @@ class Agreement:
     matrix: np.ndarray  # [K, K+1] rows: clinician cluster, columns: suggested (last = 00)
 
     @classmethod
-    def of(cls, clinician: np.ndarray, suggested: np.ndarray) -> "Agreement":
+    def of(cls, clinician: np.ndarray, suggested: np.ndarray) -> Agreement:
         k = len(SCORED_CLUSTERS)
         m = np.bincount(clinician.astype(np.int64) * (k + 1) + suggested, minlength=k * (k + 1)).reshape(k, k + 1)
         return cls(matrix=m)

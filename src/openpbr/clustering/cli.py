@@ -117,7 +117,7 @@ def explain_command(
         render_suggestion(Console(), suggestion)
 
 
-def render_suggestion(out: Console, s: "Suggestion") -> None:
+def render_suggestion(out: Console, s: Suggestion) -> None:
     out.print(f"[bold]Assessment {s.assessment_id}[/bold]  result: [bold]{s.result_code}[/bold]")
     out.print(s.message)
     if s.cluster:
@@ -149,6 +149,7 @@ def reference_command(
     from openpbr.services.clustering import list_reference_datasets, reference_dataset
 
     out = Console()
+    day = iso_date(on, "--on")  # refused even when listing, so a bad date is never ignored
     if not dataset:
         t = Table(title="Reference datasets", show_edge=False)
         for col in ("name", "dataset", "version", "entries"):
@@ -157,7 +158,7 @@ def reference_command(
             t.add_row(d.name, d.dataset, d.version, str(d.entries))
         out.print(t)
         return
-    ds = reference_dataset(dataset, iso_date(on, "--on"))
+    ds = reference_dataset(dataset, day)
     t = Table(title=f"{ds.ref}", show_edge=False)
     for col in ("key", "valid from", "valid to", "value", "source"):
         t.add_column(col, overflow="fold")

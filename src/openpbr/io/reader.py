@@ -31,11 +31,12 @@ import io
 import re
 import sys
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -202,7 +203,7 @@ def _arrow_csv(path: Path, col_names: list[str], keep: list[str], encoding: str)
         hook = sys.unraisablehook
         # pyarrow decodes a ragged row's text before calling the handler; a non-UTF-8 byte there is
         # "ignored" and printed: catch it instead and treat the file as not UTF-8
-        sys.unraisablehook = lambda u: undecodable.append(u.exc_value)  # type: ignore[assignment]
+        sys.unraisablehook = lambda u: undecodable.append(u.exc_value)  # type: ignore[assignment]  # noqa: B023 (restored below, same pass)
         try:
             t = pacsv.read_csv(
                 path,
@@ -372,9 +373,10 @@ def _longer(text: pa.ChunkedArray, limit: int) -> np.ndarray | None:
 
 def _fast_cast(part: pa.ChunkedArray, col: Column) -> pa.ChunkedArray | None:
     """The slice cast in one go when every value is well formed; None sends it to the slow path."""
-    if col.type == "int":
-        if (pc.max(pc.binary_length(part)).as_py() or 0) > 18 or pc.any(pc.match_substring(part, "x")).as_py():
-            return None  # cast would take hex (0x10) and 19-digit values the slow path refuses
+    if col.type == "int" and (
+        (pc.max(pc.binary_length(part)).as_py() or 0) > 18 or pc.any(pc.match_substring(part, "x")).as_py()
+    ):
+        return None  # cast would take hex (0x10) and 19-digit values the slow path refuses
     try:
         return part.cast(col.arrow_type)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
