@@ -70,6 +70,7 @@ def allow(action: str) -> Callable[..., Scope]:
         return scope
 
     check.__name__ = f"allow_{action.replace(':', '_')}"
+    check.openpbr_action = action  # type: ignore[attr-defined]  # read by the access-matrix test
     return check
 
 

@@ -149,7 +149,7 @@ def reference_command(
     from openpbr.services.clustering import list_reference_datasets, reference_dataset
 
     out = Console()
-    day = iso_date(on, "--on")  # refused even when listing, so a bad date is never ignored
+    day = iso_date(on, "--on")  # checked first, so a bad date is refused even when only listing
     if not dataset:
         t = Table(title="Reference datasets", show_edge=False)
         for col in ("name", "dataset", "version", "entries"):

@@ -321,6 +321,8 @@ def my_care(session: Session, scope: Scope, *, person: str, as_of: date) -> MyCa
     elif not scope.all_organisations:
         require(scope, "records:read")
     _person(session, scope, person)
+    # Every read of a person's record is audited with the real actor (they can see who looked).
+    audit.record(session, scope.actor[:40], "read", "service_user", person, what="my care", role=scope.role.value)
     return _my_care(session, person, as_of)
 
 
