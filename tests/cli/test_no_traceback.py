@@ -135,6 +135,7 @@ BASE = {
     ("pay", "whatif"): {"--demo-people": "50", "--out": "{w}/out/whatif"},
     ("pay", "demo-activity"): {"--people": "50", "out": "{w}/out/activity"},
     ("outcomes", "synthetic"): {"--people": "50", "--out": "{w}/out/synthetic"},
+    ("serve",): {"--host": "256.0.0.1"},  # should a bad case ever pass its checks, it cannot start listening
 }
 # Build a whole trust: only their argument checks run here (they must refuse before any work).
 LONG_RUNNING = {("demo",), ("records", "demo"), ("records", "generate")}
