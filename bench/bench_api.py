@@ -135,8 +135,9 @@ def main() -> None:
                         break
                     except httpx.TransportError:
                         time.sleep(0.1)
-                tok = lambda body: {"Authorization": "Bearer " + client.post("/v1/auth/dev-token", json=body)
-                                    .json()["access_token"]}
+                def tok(body):
+                    return {"Authorization": "Bearer " + client.post("/v1/auth/dev-token", json=body)
+                                                    .json()["access_token"]}
                 clin, su = tok({"user": "clinician"}), tok({"user": "service-user", "person": person})
                 fin = tok({"user": "finance"})
                 n, k = args.requests, args.threads

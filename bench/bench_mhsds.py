@@ -13,11 +13,11 @@ dropped afterwards). The reported rate is assessments (MHS801 rows) per second.
 from __future__ import annotations
 
 import argparse
-from datetime import date
 import importlib.util
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 from scratch_db import scratch_database  # bench/ is on sys.path when a benchmark runs

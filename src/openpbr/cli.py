@@ -18,7 +18,7 @@ import typer
 try:  # typer carries its own copy of click from 0.2x on
     from typer._click.exceptions import ClickException, NoArgsIsHelpError
 except ImportError:  # pragma: no cover - older typer on click
-    from click.exceptions import ClickException, NoArgsIsHelpError  # type: ignore[no-redef]
+    from click.exceptions import ClickException, NoArgsIsHelpError  # type: ignore[no-redef,assignment]
 
 from openpbr.cli_args import DB
 from openpbr.clustering import cli as clustering_cli

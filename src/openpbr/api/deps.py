@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -56,7 +57,7 @@ def _record(session: Session, scope: Scope, request: Request, key: str, digest: 
             headers: dict[str, str]) -> None:
     session.add(IdempotencyRecord(actor=scope.actor, key=key, method=request.method, path=request.url.path[:300],
                                   request_hash=digest, status=status, body=json.dumps(payload, default=str),
-                                  headers_json=json.dumps(headers), created_at=datetime.now(timezone.utc)))
+                                  headers_json=json.dumps(headers), created_at=datetime.now(UTC)))
     try:
         session.flush()
     except Exception:

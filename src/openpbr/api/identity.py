@@ -41,7 +41,7 @@ class Grant:
     team: str | None = None
 
     @classmethod
-    def parse(cls, text: str) -> "Grant":
+    def parse(cls, text: str) -> Grant:
         parts = text.split(":")
         try:
             role = Role(parts[0])

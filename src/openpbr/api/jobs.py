@@ -12,7 +12,7 @@ import tempfile
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,7 @@ class JobRunner:
 
     def start_import(self, engine: Any, scope: Scope, files: dict[str, bytes], as_of: date) -> Job:
         job = Job(id=uuid.uuid4().hex, kind="mhsds_import", actor=scope.actor, organisations=scope.organisations,
-                  created_at=datetime.now(timezone.utc))
+                  created_at=datetime.now(UTC))
         folder = Path(tempfile.mkdtemp(prefix="openpbr-import-"))
         for name, content in files.items():
             (folder / f"{name}.csv").write_bytes(content)
@@ -76,5 +76,5 @@ class JobRunner:
         except Exception as exc:  # a bug: report its kind only, never row values
             job.status, job.stage, job.error = "failed", "stopped: nothing was saved", type(exc).__name__
         finally:
-            job.finished_at = datetime.now(timezone.utc)
+            job.finished_at = datetime.now(UTC)
             shutil.rmtree(folder, ignore_errors=True)

@@ -28,7 +28,7 @@ class ApiSettings:
 
     @classmethod
     def from_env(cls, db: str | None = None, *, dev_signin: bool | None = None,
-                 allow_dev_signin_on_postgres: bool | None = None) -> "ApiSettings":
+                 allow_dev_signin_on_postgres: bool | None = None) -> ApiSettings:
         env = os.environ
         s = cls(
             database_url=database_url(db),

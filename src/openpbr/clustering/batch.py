@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -74,7 +74,7 @@ class Summary:
     def bad_rows(self) -> int:
         return sum(n for c, n in self.codes.items() if not ResultCode(c).clustered)
 
-    def add(self, other: "Summary") -> None:
+    def add(self, other: Summary) -> None:
         self.rows += other.rows
         self.codes.update(other.codes)
         self.clusters.update(other.clusters)

@@ -5,6 +5,7 @@ Registered in the main CLI with ``app.command("calibrate")(calibrate_command)``.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Optional
 

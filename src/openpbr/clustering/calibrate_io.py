@@ -18,8 +18,25 @@ import numpy as np
 import pyarrow as pa
 
 # The batch module's block parser is reused so both commands read and validate a row identically.
-from openpbr.clustering.batch import DICT, INVALID, MISSING, OPTIONAL, REQUIRED, RaggedRows, dictionary_codes, parse_block
-from openpbr.clustering.csv_layout import Layout, NotUtf8, UnreadableFile, arrow_message, is_utf8_failure, open_reader, read_layout
+from openpbr.clustering.batch import (
+    DICT,
+    INVALID,
+    MISSING,
+    OPTIONAL,
+    REQUIRED,
+    RaggedRows,
+    dictionary_codes,
+    parse_block,
+)
+from openpbr.clustering.csv_layout import (
+    Layout,
+    NotUtf8,
+    UnreadableFile,
+    arrow_message,
+    is_utf8_failure,
+    open_reader,
+    read_layout,
+)
 from openpbr.clustering.profiles import ProfileSet
 from openpbr.clustering.ratings import ITEM_CODES, NOT_KNOWN, SCORED_CLUSTERS, ascii_digits, shown
 
@@ -64,7 +81,7 @@ class AllocationHistory:
         h.update(np.ascontiguousarray(self.psychosis_history, dtype=np.int8).tobytes())
         return h.hexdigest()
 
-    def subset(self, rows: np.ndarray) -> "AllocationHistory":
+    def subset(self, rows: np.ndarray) -> AllocationHistory:
         return AllocationHistory(self.ratings[rows], self.cluster[rows], self.psychosis_history[rows], self.line[rows], len(rows))
 
 

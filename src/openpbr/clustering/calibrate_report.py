@@ -8,9 +8,9 @@ record, or neighbouring clusters that are hard to tell apart).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 
@@ -26,7 +26,7 @@ class Agreement:
     matrix: np.ndarray  # [K, K+1] rows: clinician cluster, columns: suggested (last = 00)
 
     @classmethod
-    def of(cls, clinician: np.ndarray, suggested: np.ndarray) -> "Agreement":
+    def of(cls, clinician: np.ndarray, suggested: np.ndarray) -> Agreement:
         k = len(SCORED_CLUSTERS)
         m = np.bincount(clinician.astype(np.int64) * (k + 1) + suggested, minlength=k * (k + 1)).reshape(k, k + 1)
         return cls(matrix=m)

@@ -117,7 +117,7 @@ def explain_command(
         render_suggestion(Console(), suggestion)
 
 
-def render_suggestion(out: Console, s: "Suggestion") -> None:
+def render_suggestion(out: Console, s: Suggestion) -> None:
     out.print(f"[bold]Assessment {s.assessment_id}[/bold]  result: [bold]{s.result_code}[/bold]")
     out.print(s.message)
     if s.cluster:

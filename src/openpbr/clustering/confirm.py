@@ -51,7 +51,7 @@ def confirm_file(assessments: Path, decisions: Path, out: Path, profiles: Profil
         result = _confirm_one(row, d, line, profiles)
         counts[result["decision"]] += 1
         rows.append(result)
-    for aid, (line, d) in wanted.items():
+    for aid, (line, _decision) in wanted.items():
         counts["UNKNOWN_ASSESSMENT"] += 1
         rows.append({"assessment_id": aid, "decision": "UNKNOWN_ASSESSMENT", "message": f"decisions line {line}: no assessment with this id"})
     write_csv_rows(out, OUTPUT, ([r.get(c, "") for c in OUTPUT] for r in rows))

@@ -21,9 +21,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -57,7 +57,7 @@ class Layout:
     encoding: str
     warnings: tuple[str, ...] = ()
 
-    def as_cp1252(self) -> "Layout":
+    def as_cp1252(self) -> Layout:
         return replace(self, encoding=CP1252, warnings=(*self.warnings, cp1252_warning(self.path)))
 
 

@@ -18,7 +18,9 @@ low_is_good, or 'neither' when direction has no meaning.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -47,7 +49,8 @@ class XmR:
 
     @property
     def special(self) -> np.ndarray:
-        return self.beyond | self.shift | self.trend | self.two_of_three
+        flags: np.ndarray = self.beyond | self.shift | self.trend | self.two_of_three
+        return flags
 
 
 def _runs(flag: np.ndarray, length: int) -> np.ndarray:
@@ -64,12 +67,13 @@ def _runs(flag: np.ndarray, length: int) -> np.ndarray:
     return out
 
 
-def xmr(values, labels=None, low_is_good: bool | None = None, rules: Settings | None = None) -> XmR:
+def xmr(values: Sequence[float] | np.ndarray, labels: Sequence[object] | None = None, low_is_good: bool | None = None,
+        rules: Settings | None = None) -> XmR:
     rules = rules or spc_rules()
     x = np.asarray(values, float)
     keep = ~np.isnan(x)
     x = x[keep]
-    labels = [str(l) for l, k in zip(labels if labels is not None else range(len(keep)), keep) if k]
+    kept = [str(l) for l, k in zip(labels if labels is not None else range(len(keep)), keep) if k]
     n = len(x)
     lim = rules["limits"]
     mean = float(x.mean()) if n else float("nan")
@@ -114,7 +118,7 @@ def xmr(values, labels=None, low_is_good: bool | None = None, rules: Settings | 
         else:
             good = (s < 0) if low_is_good else (s > 0)
             variation.append("improvement" if good else "concern")
-    return XmR(labels, x, mean, mr, mr_mean, ucl, lcl, float(lim["mr_upper_scaling"]) * mr_mean,
+    return XmR(kept, x, mean, mr, mr_mean, ucl, lcl, float(lim["mr_upper_scaling"]) * mr_mean,
                beyond, shift, trend, two3, side, variation, rules.ref)
 
 
@@ -127,12 +131,12 @@ def series(results: pa.Table, indicator_id: str, unit_type: str = "trust", unit:
     return t["period"].to_pylist(), vals, low
 
 
-def xmr_table(results: pa.Table, unit_types=("trust", "provider"), rules: Settings | None = None) -> pa.Table:
+def xmr_table(results: pa.Table, unit_types: Sequence[str] = ("trust", "provider"), rules: Settings | None = None) -> pa.Table:
     """XmR points for every indicator x unit with at least ``min_points`` months: the chart data."""
     rules = rules or spc_rules()
     min_points = int(rules["limits"]["min_points"])
     keys = results.select(["indicator_id", "unit_type", "unit"]).group_by(["indicator_id", "unit_type", "unit"]).aggregate([])
-    cols = {k: [] for k in ("indicator_id", "unit_type", "unit", "period", "value", "mean", "ucl", "lcl", "moving_range",
+    cols: dict[str, list[Any]] = {k: [] for k in ("indicator_id", "unit_type", "unit", "period", "value", "mean", "ucl", "lcl", "moving_range",
                             "beyond", "shift", "trend", "two_of_three", "variation")}
     for ind, ut, u in zip(*(keys[c].to_pylist() for c in ("indicator_id", "unit_type", "unit"))):
         if ut not in unit_types:

@@ -25,9 +25,10 @@ def contract_years(valid_from: date, valid_to: date) -> list[tuple[int, int]]:
     return out
 
 
-def overlap(a0, a1, b0, b1):
+def overlap(a0: np.ndarray | int, a1: np.ndarray | int, b0: np.ndarray | int, b1: np.ndarray | int) -> np.ndarray:
     """Days in [a0, a1) ∩ [b0, b1), elementwise, never negative."""
-    return np.maximum(0, np.minimum(a1, b1) - np.maximum(a0, b0))
+    days: np.ndarray = np.maximum(0, np.minimum(a1, b1) - np.maximum(a0, b0))
+    return days
 
 
 def accrued_to(annual: Fraction, years: list[tuple[int, int]], t: int) -> int:

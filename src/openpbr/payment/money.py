@@ -55,7 +55,8 @@ def round_div(num: np.ndarray | int, den: np.ndarray | int) -> np.ndarray:
     num = np.asarray(num, dtype=np.int64)
     den = np.asarray(den, dtype=np.int64)
     q = (2 * np.abs(num) + den) // (2 * den)
-    return np.where(num >= 0, q, -q)
+    out: np.ndarray = np.where(num >= 0, q, -q)
+    return out
 
 
 def ratio(value: str | int | float | Decimal) -> Fraction:

@@ -16,11 +16,11 @@ gets one clear line and nothing is saved.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -36,7 +36,8 @@ from openpbr.records import audit, process
 from openpbr.records.mhsds import ImportReport, export_mhsds, import_mhsds
 from openpbr.records.models import ClusterPeriod, Organisation, Referral, ServiceUser, Team
 from openpbr.records.month import MonthReport, month_bounds, run_month
-from openpbr.records.my_care import MyCare, my_care as _my_care
+from openpbr.records.my_care import MyCare
+from openpbr.records.my_care import my_care as _my_care
 from openpbr.records.nhs import InvalidNHSNumber, normalise_nhs_number
 from openpbr.records.worklist import review_worklist, summarise
 

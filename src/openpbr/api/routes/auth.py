@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
-from openpbr.api.dev_users import BY_KEY, DEV_USERS, dev_claims, dev_service_user_claims
+from openpbr.access import Scope
 from openpbr.api.deps import SessionDep, get_principal, get_scope
+from openpbr.api.dev_users import BY_KEY, DEV_USERS, dev_claims, dev_service_user_claims
 from openpbr.api.identity import Principal
 from openpbr.api.problems import TooManyRequests, Unauthenticated
-from openpbr.access import Scope
 from openpbr.errors import NotFound
 
 router = APIRouter(tags=["identity"])

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -80,7 +81,10 @@ class Spells:
         self.topups = schedule_index(model.topup_schedule)
         self.mffs = schedule_index(model.mff_schedule)
         self.entry = self.tariff.lookup(self.tariff.codes_for(self.hrg), self.date)
-        z = lambda: np.zeros(self.n, dtype=np.int64)  # noqa: E731
+
+        def z() -> np.ndarray:
+            return np.zeros(self.n, dtype=np.int64)
+
         self.core, self.bpt, self.lsp, self.unb, self.long_days = z(), z(), z(), z(), z()
         self.topup_bp = z()
         self.mff = np.full(self.n, MFF_SCALE, dtype=np.int64)
@@ -91,22 +95,24 @@ class Spells:
         self.reason = np.full(self.n, "", dtype=object)
         self.steps = np.full(self.n, "", dtype=object)
 
-    def field(self, name, conv=pence, default=0):
+    def field(self, name: str, conv: Callable[[Any], Any] = pence, default: Any = 0) -> np.ndarray:
         vals = self.tariff.field(name, convert=conv, default=default)
         if not len(vals):
             return np.full(self.n, default)
-        return np.where(self.entry >= 0, vals[np.maximum(self.entry, 0)], default)
+        out: np.ndarray = np.where(self.entry >= 0, vals[np.maximum(self.entry, 0)], default)
+        return out
 
     @property
-    def ok(self):
-        return self.code == PayCode.PRICED.value
+    def ok(self) -> np.ndarray:
+        priced: np.ndarray = self.code == PayCode.PRICED.value
+        return priced
 
 
-def _mark(sp: Spells, m: np.ndarray, step: str):
+def _mark(sp: Spells, m: np.ndarray, step: str) -> None:
     sp.steps[m] = sp.steps[m] + (step + ";")
 
 
-def core_by_pod(sp: Spells):
+def core_by_pod(sp: Spells) -> None:
     nel, el, dc = sp.field("nel", default=-1), sp.field("el", default=-1), sp.field("dc", default=-1)
     dc_el = sp.field("dc_el", default=-1)
     core = np.where(sp.pod == "NEL", nel, np.where(dc_el >= 0, dc_el, np.where(sp.pod == "DC", dc, el)))
@@ -117,7 +123,7 @@ def core_by_pod(sp: Spells):
     _mark(sp, sp.ok, "core")
 
 
-def short_stay_emergency(sp: Spells):
+def short_stay_emergency(sp: Spells) -> None:
     applicable = sp.field("ssem_applicable", conv=bool, default=False).astype(bool)
     m = sp.ok & (sp.pod == "NEL") & applicable & (sp.los <= 1) & (sp.age >= 19) & sp.emergency
     sp.core = np.where(m, sp.field("ssem_tariff"), sp.core)
@@ -125,7 +131,7 @@ def short_stay_emergency(sp: Spells):
     _mark(sp, m, "ssem")
 
 
-def long_stay(sp: Spells):
+def long_stay(sp: Spells) -> None:
     trim = np.where(sp.pod == "NEL", sp.field("nel_trim", conv=int, default=10**6),
                     sp.field("el_trim", conv=int, default=10**6))
     sp.long_days = np.where(sp.ok, np.maximum(0, sp.los - trim), 0)
@@ -133,7 +139,7 @@ def long_stay(sp: Spells):
     _mark(sp, sp.long_days > 0, "long_stay")
 
 
-def best_practice(sp: Spells):
+def best_practice(sp: Spells) -> None:
     applies = sp.field("bpt_applies", conv=str, default="").astype(str)
     pod_ok = ((applies == "NE") & (sp.pod == "NEL")) | ((applies == "EL") & (sp.pod != "NEL")) | (applies == "ALL")
     m = sp.ok & pod_ok & sp.bpt_met
@@ -141,7 +147,7 @@ def best_practice(sp: Spells):
     _mark(sp, m, "bpt")
 
 
-def specialised_topup(sp: Spells):
+def specialised_topup(sp: Spells) -> None:
     has = sp.ok & (sp.spec_service != "")
     if not has.any():
         return
@@ -155,7 +161,7 @@ def specialised_topup(sp: Spells):
     _mark(sp, got, "spec_topup")
 
 
-def unbundled(sp: Spells):
+def unbundled(sp: Spells) -> None:
     has = np.nonzero(sp.ok & (sp.unbundled != ""))[0]
     if not len(has):
         return
@@ -171,7 +177,7 @@ def unbundled(sp: Spells):
     _mark(sp, sp.unb > 0, "unbundled")
 
 
-def market_forces(sp: Spells):
+def market_forces(sp: Spells) -> None:
     k = sp.mffs.codes_for(np.array([sp.provider], dtype=object))[0]
     j = sp.mffs.lookup(np.full(sp.n, k), sp.date)
     vals = sp.mffs.field("mff", convert=lambda v: int(Decimal(str(v)) * MFF_SCALE), default=MFF_SCALE)
@@ -182,7 +188,7 @@ def market_forces(sp: Spells):
     _mark(sp, sp.ok, "mff")
 
 
-def elective_readmission(sp: Spells):
+def elective_readmission(sp: Spells) -> None:
     """From 2011/12: no payment for an emergency readmission within 30 days of an elective discharge [C][9].
 
     Exclusions (maternity, cancer, under-4s, ...) are applied upstream: the
@@ -293,25 +299,26 @@ def _marginal_rate(ctx: Context, model: AcuteTariffModel, detail: pa.Table) -> l
     The annual baseline is spread over the contract year by days; year-end
     reconciliation re-applies it to the whole year.
     """
+    mr = model.marginal_rate
     a, b = ctx.active_window
     year = int(fiscal_year(a))
-    if not (2010 <= year <= 2018):
+    if mr is None or not (2010 <= year <= 2018):
         return []
     import pyarrow.compute as pc
 
     nel = detail.filter(pc.and_(pc.equal(detail.column("pod"), "NEL"), pc.equal(detail.column("code"), "PRICED")))
     actual = int(pc.sum(nel.column("paid_pence")).as_py() or 0)
     frac = year_fraction(ctx.years, a, b)
-    baseline = Fraction(model.marginal_rate.baseline_annual) * frac
+    baseline = Fraction(mr.baseline_annual) * frac
     excess = max(Fraction(0), actual - baseline)
-    rate = ratio(model.marginal_rate.rate)
+    rate = ratio(mr.rate)
     amount = -round_fraction(excess * (1 - rate))
     return [Line(ctx.contract.contract_id, MODEL, "acute.marginal_rate_emergency", PayCode.ADJUSTMENT,
-                 f"Emergency marginal rate: {model.marginal_rate.rate} of value above baseline paid",
+                 f"Emergency marginal rate: {mr.rate} of value above baseline paid",
                  0, "", amount,
                  {"rule": "acute.marginal_rate_emergency", "inputs": {
                      "non_elective_value_pence": actual, "baseline_in_window_pence": float(baseline),
-                     "excess_pence": float(excess), "marginal_rate": model.marginal_rate.rate,
+                     "excess_pence": float(excess), "marginal_rate": mr.rate,
                      "tariff_year": tariff_year_label(year)},
                   "prices": [], "formula": "-(NE value - baseline x window share of year) x (1 - rate), if positive",
                   "rounding": ROUNDING_RULE, "provisional": False})]

@@ -25,10 +25,13 @@ MODEL = "capitation"
 
 def _year_len(y0: int) -> int:
     d0 = date(1970, 1, 1) + relativedelta(days=y0)
-    return (d0 + relativedelta(years=1) - d0).days
+    days: int = (d0 + relativedelta(years=1) - d0).days
+    return days
 
 
-def person_amounts(s, e, w, rate: int, years, a: int, b: int) -> np.ndarray:
+def person_amounts(
+    s: np.ndarray, e: np.ndarray, w: np.ndarray, rate: int | np.ndarray, years: list[tuple[int, int]], a: int, b: int
+) -> np.ndarray:
     """Per person, amount in [a, b): cumulative rounded accrual per contract year, differenced."""
     out = np.zeros(len(s), dtype=np.int64)
     for y0, y1 in years:

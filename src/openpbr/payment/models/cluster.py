@@ -19,7 +19,10 @@ spread over time are rounded cumulatively (see ``openpbr.payment.money``).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import pyarrow as pa
 
 from openpbr.clustering.review import review_due_array
 from openpbr.payment.activity import col_days, col_str
@@ -55,7 +58,7 @@ def settle(ctx: Context, model: ClusterActivityModel, prior: list[Line]) -> list
     return lines
 
 
-def _trace(rule, idx, j, inputs, formula):
+def _trace(rule: str, idx: ScheduleIndex, j: int | None, inputs: dict[str, Any], formula: str) -> dict[str, Any]:
     e = idx.entries[j] if j is not None and j >= 0 else None
     return {
         "rule": rule,
@@ -67,7 +70,8 @@ def _trace(rule, idx, j, inputs, formula):
     }
 
 
-def _not_paid(ctx, rule, code, qty_by_cluster: dict, unit: str, idx) -> list[Line]:
+def _not_paid(ctx: Context, rule: str, code: PayCode, qty_by_cluster: dict[str, tuple[int, int]], unit: str,
+              idx: ScheduleIndex) -> list[Line]:
     out = []
     for cluster, (rows, qty) in sorted(qty_by_cluster.items()):
         if qty <= 0 and rows <= 0:
@@ -80,7 +84,7 @@ def _not_paid(ctx, rule, code, qty_by_cluster: dict, unit: str, idx) -> list[Lin
     return out
 
 
-def _per_day(ctx: Context, model: ClusterActivityModel, idx: ScheduleIndex, cp) -> list[Line]:
+def _per_day(ctx: Context, model: ClusterActivityModel, idx: ScheduleIndex, cp: pa.Table) -> list[Line]:
     a, b = ctx.active_window
     s = col_days(cp, "start_date")
     e = col_days(cp, "end_date", open_end=True)
@@ -127,7 +131,8 @@ def _per_day(ctx: Context, model: ClusterActivityModel, idx: ScheduleIndex, cp) 
     return lines
 
 
-def _exceptions(ctx, rule, idx, cluster, kc, qty_all, qty_unpriced, payable, unit) -> list[Line]:
+def _exceptions(ctx: Context, rule: str, idx: ScheduleIndex, cluster: np.ndarray, kc: np.ndarray, qty_all: np.ndarray,
+                qty_unpriced: np.ndarray, payable: bool, unit: str) -> list[Line]:
     out: list[Line] = []
     unknown = (kc < 0) & (qty_all > 0)
     if unknown.any():
@@ -142,15 +147,17 @@ def _exceptions(ctx, rule, idx, cluster, kc, qty_all, qty_unpriced, payable, uni
     return out
 
 
-def _by_cluster(cluster, qty) -> dict:
-    d: dict = {}
+def _by_cluster(cluster: np.ndarray, qty: np.ndarray) -> dict[str, tuple[int, int]]:
+    d: dict[str, tuple[int, int]] = {}
     for c, q in zip(cluster, qty):
         rows, tot = d.get(str(c), (0, 0))
         d[str(c)] = (rows + 1, tot + int(q))
     return d
 
 
-def expand_review_periods(s: np.ndarray, e: np.ndarray, cluster: np.ndarray, until: int):
+def expand_review_periods(
+    s: np.ndarray, e: np.ndarray, cluster: np.ndarray, until: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Split cluster episodes into consecutive maximum review periods starting before ``until``.
 
     Returns (row index, period start, period end) arrays. A period's end is the
@@ -177,7 +184,7 @@ def expand_review_periods(s: np.ndarray, e: np.ndarray, cluster: np.ndarray, unt
     return np.concatenate(rows), np.concatenate(starts), np.concatenate(ends)
 
 
-def _per_period(ctx: Context, model: ClusterActivityModel, idx: ScheduleIndex, cp) -> list[Line]:
+def _per_period(ctx: Context, model: ClusterActivityModel, idx: ScheduleIndex, cp: pa.Table) -> list[Line]:
     a, b = ctx.active_window
     owner = model.transfer_rule == "period_owner"
     rule = "cluster.per_period.owner" if owner else "cluster.per_period.pro_rata"
@@ -237,12 +244,12 @@ def _per_period(ctx: Context, model: ClusterActivityModel, idx: ScheduleIndex, c
     return lines
 
 
-def _per_unit(ctx, idx, key: str):
-    k = idx.codes_for(np.array([key], dtype=object))[0]
+def _per_unit(ctx: Context, idx: ScheduleIndex, key: str) -> int:
+    k = int(idx.codes_for(np.array([key], dtype=object))[0])
     return k
 
 
-def _assessments(ctx: Context, idx: ScheduleIndex, t) -> list[Line]:
+def _assessments(ctx: Context, idx: ScheduleIndex, t: pa.Table) -> list[Line]:
     a, b = ctx.active_window
     d = col_days(t, "assessed_on")
     m = (d >= a) & (d < b)
@@ -269,7 +276,7 @@ def _assessments(ctx: Context, idx: ScheduleIndex, t) -> list[Line]:
     return lines
 
 
-def _bed_days(ctx: Context, idx: ScheduleIndex, t) -> list[Line]:
+def _bed_days(ctx: Context, idx: ScheduleIndex, t: pa.Table) -> list[Line]:
     a, b = ctx.active_window
     s = col_days(t, "start_date")
     e = col_days(t, "end_date", open_end=True)

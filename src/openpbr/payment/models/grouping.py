@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
-def group_sums(keys: dict[str, np.ndarray], values: dict[str, np.ndarray]) -> list[dict]:
+def group_sums(keys: dict[str, np.ndarray], values: dict[str, np.ndarray]) -> list[dict[str, Any]]:
     """Sum ``values`` by the combination of ``keys``; rows sorted by key for stable line order.
 
     NumPy only: this runs once per contract and model, so a per-call query-engine
@@ -15,7 +17,8 @@ def group_sums(keys: dict[str, np.ndarray], values: dict[str, np.ndarray]) -> li
     n = len(keys[names[0]])
     if not n:
         return []
-    uniques, combined = [], np.zeros(n, dtype=np.int64)
+    uniques: list[np.ndarray] = []
+    combined = np.zeros(n, dtype=np.int64)
     for name in names:  # lexicographic combined code: sorting it sorts by the key tuple
         u, inv = np.unique(np.asarray(keys[name]), return_inverse=True)
         uniques.append(u)
@@ -24,7 +27,7 @@ def group_sums(keys: dict[str, np.ndarray], values: dict[str, np.ndarray]) -> li
     order = np.argsort(combined, kind="stable")
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     sums = {v: np.add.reduceat(np.asarray(values[v])[order], starts) for v in values}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for g in range(len(groups)):
         row = {name: np.asarray(keys[name])[first[g]].item() for name in names}
         row.update({v: sums[v][g].item() for v in values})

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 import pyarrow as pa
 
@@ -32,13 +33,13 @@ MODEL = "outcome"
 ACTIVITY_MODELS = ("block", "cluster_activity", "acute_tariff", "capitation", "personal_budgets", "risk_share")
 
 
-def indicator_value(rows: pa.Table | None, need_weights: dict[str, str]) -> tuple[Fraction | None, dict]:
+def indicator_value(rows: pa.Table | None, need_weights: dict[str, str]) -> tuple[Fraction | None, dict[str, Any]]:
     """The indicator's actual value from result rows: a plain value, or a weighted rate by need group."""
     if rows is None or rows.num_rows == 0:
         return None, {"result": "none supplied"}
     if "achieved" in rows.column_names and rows.column("achieved").null_count < rows.num_rows:
         num = den = Fraction(0)
-        groups = {}
+        groups: dict[str, dict[str, Any]] = {}
         for r in rows.to_pylist():
             if r.get("achieved") is None:
                 continue
@@ -65,9 +66,12 @@ def score(ind: Indicator, actual: Fraction | None) -> Fraction:
     return min(Fraction(1), max(Fraction(0), graded))
 
 
-def weighted_score(ctx: Context, indicators: list[Indicator], need_weights: dict[str, str]) -> tuple[Fraction, list]:
+def weighted_score(
+    ctx: Context, indicators: list[Indicator], need_weights: dict[str, str]
+) -> tuple[Fraction, list[dict[str, Any]]]:
     tw = sum((ratio(i.weight) for i in indicators), Fraction(0))
-    total, detail = Fraction(0), []
+    total = Fraction(0)
+    detail: list[dict[str, Any]] = []
     for ind in indicators:
         actual, info = indicator_value(ctx.results.get(ind.indicator), need_weights)
         sc = score(ind, actual)
@@ -78,7 +82,7 @@ def weighted_score(ctx: Context, indicators: list[Indicator], need_weights: dict
     return (total / tw if tw else Fraction(0)), detail
 
 
-def _trace(rule, inputs, formula):
+def _trace(rule: str, inputs: dict[str, Any], formula: str) -> dict[str, Any]:
     return {"rule": rule, "inputs": inputs, "prices": [], "formula": formula, "rounding": ROUNDING_RULE,
             "provisional": False}
 

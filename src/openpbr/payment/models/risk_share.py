@@ -37,7 +37,7 @@ def settle(ctx: Context, model: RiskShareModel, prior: list[Line]) -> list[Line]
               "window_share_of_year": float(frac), "rate_above": model.rate_above, "rate_below": model.rate_below}
     lines: list[Line] = []
 
-    def add(rule, desc, exact: Fraction, formula):
+    def add(rule: str, desc: str, exact: Fraction, formula: str) -> int:
         amt = round_fraction(exact)
         lines.append(Line(cid, MODEL, rule, PayCode.ADJUSTMENT, desc, 0, "", amt,
                           {"rule": rule, "inputs": dict(inputs), "prices": [], "formula": formula,
