@@ -191,7 +191,9 @@ def test_reconcile_compares_with_what_was_invoiced(db_url, tmp_path):
     for window in (APRIL, MAY):  # April £240.00 (30 days), May £248.00 (31 days): £488.00 invoiced
         svc.settle_and_store(db_url, [c], invoiced, *window, scope=OPERATOR)
     # late record: q 21 April to 10 May, 10 + 10 days x £8.00 = £160.00
-    today = lambda: ActivityBundle(cluster_periods=periods(*base, ("q", "P1", "CCG1", "11", "2024-04-21", "2024-05-11")))
+    def today():
+        return ActivityBundle(cluster_periods=periods(*base, ("q", "P1", "CCG1", "11", "2024-04-21", "2024-05-11")))
+
     res = svc.reconcile_period(db_url, [c], today(), date(2024, 4, 1), date(2024, 7, 1), scope=OPERATOR)
     [row] = res.rows
     # now due for April-June: p 91 days £728.00 + q £160.00 = £888.00; June was never settled

@@ -62,7 +62,7 @@ def snapshot(engine) -> dict[str, Counter]:
     for name, rows in raw.items():
         drop = {"id"} | NOT_CARRIED.get(name, set())
         out[name] = Counter(
-            tuple(sorted((k, keys[FOREIGN[k]].get(v, v) if k in FOREIGN and not (name == "organisations") else v)
+            tuple(sorted((k, keys[FOREIGN[k]].get(v, v) if k in FOREIGN and name != "organisations" else v)
                          for k, v in r.items() if k not in drop))
             for r in rows)
     return out

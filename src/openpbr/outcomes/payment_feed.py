@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -112,7 +113,7 @@ def payment_results_from_records(db, contracts: list[ContractKey], start: date, 
     return payment_indicator_results(run.results, contracts, start, last, by_need_group=True)
 
 
-def write_payment_results(table: pa.Table, path) -> "Path":
+def write_payment_results(table: pa.Table, path) -> Path:
     """Write payment indicator results (atomic, Excel-safe) in the exchanged schema."""
     from openpbr.io.safe import write_table_csv
 

@@ -54,13 +54,13 @@ class Window:
     end: date
 
     @classmethod
-    def of(cls, start: date, end: date) -> "Window":
+    def of(cls, start: date, end: date) -> Window:
         if start > end:
             raise InputError(f"the window starts ({start.isoformat()}) after it ends ({end.isoformat()}): give --from before --to", code="BAD_DATE")
         return cls(start, end)
 
     @classmethod
-    def months(cls, first: str, last: str, first_option: str = "--from", last_option: str = "--to") -> "Window":
+    def months(cls, first: str, last: str, first_option: str = "--from", last_option: str = "--to") -> Window:
         return cls.of(parse_month(first, first_option), parse_month(last, last_option, last_day=True))
 
 

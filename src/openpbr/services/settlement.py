@@ -19,10 +19,10 @@ on the same data, so they settle to the same penny.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Sequence
 
 from sqlalchemy import Engine
 

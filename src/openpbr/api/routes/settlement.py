@@ -69,7 +69,7 @@ class SettleIn(BaseModel):
     mode: Literal["live", "shadow"] = "live"
 
     @model_validator(mode="after")
-    def _window(self) -> "SettleIn":
+    def _window(self) -> SettleIn:
         if bool(self.month) == bool(self.start or self.end) or (not self.month and not (self.start and self.end)):
             raise ValueError("give month, or start and end")
         return self
