@@ -147,3 +147,7 @@ def demo_command(
     y, m = (int(x) for x in DEMO_MONTH.split("-"))
     console.print(f"  openpbr records worklist --as-of {DEMO_MONTH}-{calendar.monthrange(y, m)[1]:02d}", soft_wrap=True,
                   markup=False)
+    console.print("Reach it through the API and the web pages (development sign-in, this machine only):")
+    console.print("  openpbr serve --dev-signin", soft_wrap=True, markup=False)
+    console.print("  then open http://127.0.0.1:8000/ (pages), /docs (API) or /v1 (REST, a bearer token from "
+                  "POST /v1/auth/dev-token)", soft_wrap=True, markup=False)
