@@ -197,10 +197,13 @@ class Decision:
     closed_period_id: int | None
 
 
-def open_period_seen(session: Session, scope: Scope, person: str) -> PeriodSeen:
-    """What a clinician sees before deciding; pass it back to :func:`assess_and_decide` as ``seen``."""
+def open_period_seen(session: Session, scope: Scope, person: str, *, new_here: str | None = None) -> PeriodSeen:
+    """What a clinician sees before deciding; pass it back to :func:`assess_and_decide` as ``seen``.
+
+    ``new_here``: the provider about to take on a registered person not yet in care anywhere.
+    """
     require(scope, "records:read")
-    su = _person(session, scope, person)
+    su = _person(session, scope, person, new_here=new_here)
     p = process.open_period(session, su.id)
     return PeriodSeen(None) if p is None else PeriodSeen(p.id, p.version)
 

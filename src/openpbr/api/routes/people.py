@@ -45,7 +45,8 @@ def register(body: NewPerson, request: Request, session: SessionDep,
         r = records.register_person(session, scope, person=body.person, nhs_number=body.nhs_number,
                                     birth_year=body.birth_year, as_of=_today(),
                                     psychosis_history=body.psychosis_history)
-        return 201, asdict(r), {"Location": f"/v1/people/{r.person}"}
+        # not in care anywhere yet: the ETag to decide with names "no open period"
+        return 201, asdict(r), {"Location": f"/v1/people/{r.person}", "ETag": period_etag(None, None)}
 
     return run_once(session, scope, request, body.model_dump(mode="json"), produce)
 
@@ -210,8 +211,9 @@ class DecisionModel(BaseModel):
     closed_period_id: int | None
 
 
-def _seen_from_if_match(request: Request, session: Any, scope: Scope, person: str) -> records.PeriodSeen:
-    seen = records.open_period_seen(session, scope, person)
+def _seen_from_if_match(request: Request, session: Any, scope: Scope, person: str,
+                        provider: str | None = None) -> records.PeriodSeen:
+    seen = records.open_period_seen(session, scope, person, new_here=provider)
     check_if_match(request, period_etag(seen.period_id, seen.version))
     return seen
 
@@ -221,7 +223,7 @@ def _seen_from_if_match(request: Request, session: Any, scope: Scope, person: st
 def decide(person: str, body: DecideIn, request: Request, session: SessionDep,
            scope: Annotated[Scope, Depends(allow("assessments:decide"))]) -> Any:
     def produce() -> tuple[int, Any, dict[str, str]]:
-        seen = _seen_from_if_match(request, session, scope, person)
+        seen = _seen_from_if_match(request, session, scope, person, body.provider)
         d = records.assess_and_decide(
             session, scope, person=person, clust_id=body.clust_id, assessed_on=body.assessed_on, as_of=_today(),
             assessor=scope.actor[:40], ratings=body.values(), provider=body.provider, commissioner=body.commissioner,
