@@ -303,3 +303,15 @@ def test_a_table_replaced_after_settling_is_checked_again():
     assert not again.statement("DEMO-ICBA-CLUSTER").lines_of("personal_budgets")
     assert [ln.code.value for ln in again.exceptions.lines if ln.rule == "activity.rejected"] == ["NEGATIVE_AMOUNT"]
     assert again.run_key != first.run_key
+
+
+def test_read_csv_gives_the_table_only_when_every_row_is_good(tmp_path):
+    from openpbr.payment.activity import read_csv
+
+    folder = write_folder(tmp_path / "good")
+    assert read_csv(folder / "spells.csv").num_rows == 1
+    bad = write_folder(tmp_path / "bad", HOSTILE[0])
+    with pytest.raises(InputError, match=r"1 bad row\(s\) in spells.csv; first: spells.csv line 3: discharge_date"):
+        read_csv(bad / "spells.csv")
+    with pytest.raises(InputError, match="not an activity table"):
+        read_csv(folder / "spells.csv", "spell")

@@ -46,8 +46,6 @@ OPEN_END = 2_932_896  # 9999-12-31 as a day number: an open period
 TABLES = ("cluster_periods", "assessments", "bed_days", "spells", "population", "personal_budgets", "indicator_results")
 SUFFIXES = (".csv", ".parquet")
 
-DATE_COLUMNS = {"start_date", "end_date", "assessed_on", "admission_date", "discharge_date"}
-
 
 @dataclass
 class ActivityBundle:
