@@ -92,3 +92,19 @@ def test_export_into_a_missing_folder_and_a_failed_export_leaves_no_file(trust, 
     res = run_main("records", "export", str(broken), "--db", _url(trust))
     assert_clean(res, cmd, expect={2})
     assert list(broken.iterdir()) == []  # no half-written file, not even a temporary one
+
+
+def test_verify_reports_a_shortened_log_without_being_told_the_head(trust):
+    from sqlalchemy import text
+
+    cmd = ("records", "verify", "--db", _url(trust))
+    assert_clean(run_main(*cmd), cmd, expect={0})
+    with trust.begin() as c:  # someone able to drop the guard removes the newest entry
+        if c.dialect.name == "sqlite":
+            c.exec_driver_sql("DROP TRIGGER audit_log_no_delete")
+        else:
+            c.exec_driver_sql("DROP TRIGGER audit_log_no_change ON audit_log")
+        c.execute(text("DELETE FROM audit_log WHERE seq = (SELECT max(seq) FROM audit_log)"))
+    res = run_main(*cmd)
+    assert_clean(res, cmd, expect={1})
+    assert "Audit chain broken" in res.out and "newest entries removed" in res.out
