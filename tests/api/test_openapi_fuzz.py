@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from schemathesis import checks
 from hypothesis import HealthCheck, settings
 
 from openpbr.api.app import create_app
@@ -33,6 +34,12 @@ def fuzz(trust_sqlite):
     app.state.engine.dispose()
 
 
+# Not checked, by design: business rules beyond the document (a reversed window, a provider outside the
+# caller's organisations) answer 404 or 422 to a request the document allows (positive_data_acceptance), and
+# unknown query parameters are ignored rather than refused (negative_data_rejection).
+EXCLUDED = [checks.positive_data_acceptance, checks.negative_data_rejection]
+
+
 @schema.parametrize()
 @settings(max_examples=20, suppress_health_check=list(HealthCheck), deadline=None)
 def test_no_server_errors_and_answers_match_the_schema(case, fuzz):
@@ -40,4 +47,4 @@ def test_no_server_errors_and_answers_match_the_schema(case, fuzz):
     for token in tokens:
         response = case.call(app=app, headers={"Authorization": f"Bearer {token}"})
         assert response.status_code < 500, response.text
-        case.validate_response(response)
+        case.validate_response(response, excluded_checks=EXCLUDED)

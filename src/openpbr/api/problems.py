@@ -140,8 +140,26 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 401: "UNAUTHENTICATED"}.get(exc.status_code, "HTTP_ERROR")
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request)) or headers.get("Allow", "")
     return problem(request, exc.status_code, TITLES.get(exc.status_code, "Error"), str(exc.detail), code,
-                   headers=dict(exc.headers or {}))
+                   headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (RFC 9110 asks Allow to list them all, not the first route's)."""
+    from fastapi.routing import APIRoute
+
+    methods: set[str] = set()
+    for r in request.app.routes:
+        routes = [r] if isinstance(r, APIRoute) else (
+            list(r.effective_route_contexts()) if hasattr(r, "effective_route_contexts") else [])
+        for route in routes:
+            regex = getattr(route, "path_regex", None)
+            if regex is not None and regex.match(request.url.path):
+                methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
 
 
 async def internal_error(request: Request, exc: Exception) -> JSONResponse:

@@ -67,11 +67,20 @@ def write_csv_rows(path: str | Path, header: Sequence[str], rows: Iterable[Seque
     return Path(path)
 
 
-def write_table_csv(table: Any, path: str | Path) -> Path:
-    """A pyarrow Table as CSV: atomic, unquoted-where-possible headers, string cells Excel-safe.
+def _csv_line(values: Sequence[Any]) -> str:
+    import io
 
-    Headers are written bare (quoted only when needed) so any CSV reader, ours
-    included, reads them back as the same names.
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(values)
+    return buf.getvalue()
+
+
+def write_table_csv(table: Any, path: str | Path) -> Path:
+    """A pyarrow Table as CSV: atomic, string cells Excel-safe, header names bare.
+
+    pyarrow quotes header names whatever the quoting style, so the header line is
+    written by the csv module (bare, quoted only when needed) and the rows by
+    pyarrow; any CSV reader, ours included, reads back the same names.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -85,10 +94,14 @@ def write_table_csv(table: Any, path: str | Path) -> Path:
                 col = pa.array([excel_safe(v) for v in col.to_pylist()], type=col.type)
         cols.append(col)
     safe = pa.table(cols, names=table.column_names)
-    with atomic_path(path) as tmp:
-        # pyarrow quotes header names whatever the quoting style: write the header with the csv module
-        with tmp.open("w", encoding="utf-8", newline="") as fh:
-            csv.writer(fh, lineterminator="\n").writerow([excel_safe(n) for n in safe.column_names])
-        with tmp.open("ab") as fh:
-            pacsv.write_csv(safe, fh, write_options=pacsv.WriteOptions(quoting_style="needed", include_header=False))
+    with atomic_path(path) as tmp, tmp.open("wb") as fh:
+        fh.write((_csv_line([excel_safe(n) for n in safe.column_names])).encode("utf-8"))
+        # pyarrow quotes header names whatever the quoting style, and its include_header=False was seen to
+        # write raw buffer bytes: each block is written with its header, which is then dropped
+        for batch in safe.to_batches(max_chunksize=65_536):
+            out = pa.BufferOutputStream()
+            pacsv.write_csv(pa.Table.from_batches([batch], safe.schema), out,
+                            write_options=pacsv.WriteOptions(quoting_style="needed"))
+            block = out.getvalue().to_pybytes()
+            fh.write(block[block.index(b"\n") + 1:])
     return Path(path)

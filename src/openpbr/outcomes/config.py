@@ -46,14 +46,21 @@ class Settings:
         return self.dataset.ref
 
     def __getitem__(self, key: str) -> Any:
-        return self._items[key].value
+        return self.setting(key).value
 
     def get(self, key: str, default=None) -> Any:
         s = self._items.get(key)
         return default if s is None else s.value
 
     def setting(self, key: str) -> Setting:
-        return self._items[key]
+        try:
+            return self._items[key]
+        except KeyError:
+            from openpbr.errors import InputError
+
+            # a date before (or after) the governed rules: a named answer, not a crash
+            raise InputError(f"{self.dataset.dataset}: no {key!r} in force on {self.on.isoformat()}; "
+                             "choose dates the reference data covers", code="NOT_IN_FORCE") from None
 
     def keys(self) -> list[str]:
         return sorted(self._items)

@@ -184,6 +184,7 @@ class ReconcileRowOut(BaseModel):
             summary="What the stored live runs invoiced against what is due on today's data, per contract")
 def reconciliation(request: Request, scope: Reader, start: date, end: date,
                    contract_id: str | None = None) -> list[ReconcileRowOut]:
+    svc.check_window(start, end)
     contracts = _contracts(request)
     bundle = svc.bundle_for(contracts, start, end, records_db=_db(request))
     res = svc.reconcile_period(_db(request), contracts, bundle, start, end, scope=scope, contract_id=contract_id)
@@ -202,6 +203,7 @@ class WhatIfOut(BaseModel):
 def what_if(request: Request, scope: Reader, provider: str, commissioner: str, start: date, end: date,
             block: str = "9000000.00", capitation: str = "2000.00",
             new_prices: str = "payment_cluster_prices_demo_uplift") -> WhatIfOut:
+    svc.check_window(start, end)
     contracts = _contracts(request)
     bundle = svc.bundle_for(contracts, start, end, records_db=_db(request))
     r = svc.what_if(bundle, provider, commissioner, start, end, scope=scope, block_annual=block,
