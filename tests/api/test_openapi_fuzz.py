@@ -41,7 +41,7 @@ EXCLUDED = [checks.positive_data_acceptance, checks.negative_data_rejection]
 
 
 @schema.parametrize()
-@settings(max_examples=20, suppress_health_check=list(HealthCheck), deadline=None)
+@settings(max_examples=12, suppress_health_check=list(HealthCheck), deadline=None)
 def test_no_server_errors_and_answers_match_the_schema(case, fuzz):
     app, tokens = fuzz
     for token in tokens:

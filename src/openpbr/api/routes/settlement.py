@@ -17,6 +17,7 @@ from openpbr.api.deps import allow
 from openpbr.api.idempotency import run_once_apart
 from openpbr.api.pagination import Page, paginate
 from openpbr.api.problems import WRITE_RESPONSES
+from openpbr.errors import InputError
 from openpbr.services import settlement as svc
 from openpbr.services.settlement_views import stored_run, write_xlsx
 
@@ -29,6 +30,16 @@ def _contracts(request: Request) -> list[Any]:
 
     folder = request.app.state.settings.contracts_dir or builtin_path("payment", "contracts", "records-demo")
     return svc.load_contracts(folder)
+
+
+MAX_WINDOW_DAYS = 5 * 366  # a reconciliation or what-if is computed month by month: bound the work per request
+
+
+def _window(start: date, end: date) -> None:
+    svc.check_window(start, end)
+    if (end - start).days > MAX_WINDOW_DAYS:
+        raise InputError(f"the window {start} to {end} is longer than five years: ask for a shorter one",
+                         code="WINDOW_TOO_LONG")
 
 
 def _db(request: Request) -> str:
@@ -76,9 +87,10 @@ class SettleIn(BaseModel):
 
     def window(self) -> tuple[date, date]:
         if self.month:
-            from openpbr.cli_args import month_window
-
-            return month_window(self.month)
+            y, m = int(self.month[:4]), int(self.month[5:])
+            if not (1900 <= y <= 9998 and 1 <= m <= 12):
+                raise InputError(f"month {self.month!r} is not a month: use YYYY-MM, e.g. 2024-03", code="BAD_DATE")
+            return date(y, m, 1), date(y + (m == 12), m % 12 + 1, 1)
         assert self.start and self.end
         return self.start, self.end
 
@@ -184,7 +196,7 @@ class ReconcileRowOut(BaseModel):
             summary="What the stored live runs invoiced against what is due on today's data, per contract")
 def reconciliation(request: Request, scope: Reader, start: date, end: date,
                    contract_id: str | None = None) -> list[ReconcileRowOut]:
-    svc.check_window(start, end)
+    _window(start, end)
     contracts = _contracts(request)
     bundle = svc.bundle_for(contracts, start, end, records_db=_db(request))
     res = svc.reconcile_period(_db(request), contracts, bundle, start, end, scope=scope, contract_id=contract_id)
@@ -203,7 +215,7 @@ class WhatIfOut(BaseModel):
 def what_if(request: Request, scope: Reader, provider: str, commissioner: str, start: date, end: date,
             block: str = "9000000.00", capitation: str = "2000.00",
             new_prices: str = "payment_cluster_prices_demo_uplift") -> WhatIfOut:
-    svc.check_window(start, end)
+    _window(start, end)
     contracts = _contracts(request)
     bundle = svc.bundle_for(contracts, start, end, records_db=_db(request))
     r = svc.what_if(bundle, provider, commissioner, start, end, scope=scope, block_annual=block,
