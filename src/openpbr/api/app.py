@@ -43,4 +43,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
 
     for module in (auth, reference):
         app.include_router(module.router, prefix="/v1")
+    from openpbr.web import mount
+
+    mount(app, settings)
     return app

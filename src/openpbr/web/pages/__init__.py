@@ -1,0 +1,5 @@
+"""Page routers, one module per area."""
+
+from openpbr.web.pages import auth, care, home, my_care, reference
+
+ROUTERS = [home.router, auth.router, my_care.router, care.router, reference.router]

@@ -1,0 +1,61 @@
+"""A service user's own pages, in plain words: my care, who has looked at my record, my letter."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import select
+
+from openpbr.errors import NotFound
+from openpbr.web.templating import render
+from openpbr.web.viewer import SessionDep, Viewer, may, today
+
+router = APIRouter()
+Own = Annotated[Viewer, Depends(may("my_care:read"))]
+
+
+def _view(request: Request, viewer: Viewer, session):  # type: ignore[no-untyped-def]
+    from openpbr.records.models import ClusterPeriod, Organisation, ServiceUser
+    from openpbr.records.my_care import UnknownPerson, my_care
+
+    person = viewer.scope.person
+    if not person:
+        raise NotFound("not found")
+    on = today(request)
+    try:
+        view = my_care(session, person, on)
+    except UnknownPerson:
+        raise NotFound("not found") from None
+    payer = provider = None
+    if view.cluster is not None:
+        comm = select(Organisation.name, Organisation.ods_code).join(
+            ClusterPeriod, ClusterPeriod.commissioner_id == Organisation.id)
+        prov = select(Organisation.name, Organisation.ods_code).join(
+            ClusterPeriod, ClusterPeriod.provider_id == Organisation.id)
+        cond = (ClusterPeriod.service_user_id == select(ServiceUser.id).where(ServiceUser.pseudo_id == person)
+                .scalar_subquery(), ClusterPeriod.start_on == view.since)
+        payer = session.execute(comm.where(*cond)).first()
+        provider = session.execute(prov.where(*cond)).first()
+    return view, payer, provider, on
+
+
+@router.get("/my-care")
+def my_care_page(request: Request, viewer: Own, session: SessionDep):
+    view, payer, provider, on = _view(request, viewer, session)
+    return render(request, "my_care.html", title="My care", view=view, payer=payer, provider=provider, on=on)
+
+
+@router.get("/my-care/letter")
+def my_care_letter(request: Request, viewer: Own, session: SessionDep):
+    view, payer, provider, on = _view(request, viewer, session)
+    return render(request, "my_care_letter.html", title="My care letter", view=view, payer=payer, provider=provider,
+                  on=on)
+
+
+@router.get("/my-care/access")
+def who_has_looked(request: Request, viewer: Annotated[Viewer, Depends(may("audit:read_own"))], session: SessionDep):
+    from openpbr.web.records import who_looked
+
+    entries = who_looked(session, viewer.scope, today(request))
+    return render(request, "my_care_access.html", title="Who has looked at my record", entries=entries)
