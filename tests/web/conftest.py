@@ -18,15 +18,37 @@ TRUST_SIZE = dict(people=240, years=2, start=date(2022, 4, 1))
 AS_OF = "2024-03-31"  # the last day of the synthetic trust: pages read as of then
 
 
+def _trust_key() -> str:
+    """Changes whenever the schema or the generator changes, so a cached trust is never stale."""
+    import hashlib
+    from pathlib import Path
+
+    import openpbr
+
+    root = Path(openpbr.__file__).parent
+    h = hashlib.sha256(repr(sorted(TRUST_SIZE.items())).encode())
+    for f in sorted([*root.glob("migrations/**/*.py"), root / "records" / "generate.py", root / "records" / "models.py"]):
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
 @pytest.fixture(scope="session")
 def web_trust(tmp_path_factory):
+    """A fresh copy, per test session, of a synthetic trust built once per schema and generator version."""
+    import shutil
+
     from openpbr.db import upgrade
     from openpbr.records.generate import TrustSize, generate_trust
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'trust.sqlite'}"
-    upgrade(url)
-    generate_trust(url, seed=3, size=TrustSize(**TRUST_SIZE))
-    return url
+    cache = tmp_path_factory.getbasetemp().parent / f"openpbr-web-trust-{_trust_key()}.sqlite"
+    if not cache.exists():
+        part = cache.with_suffix(f".{os.getpid()}.part")
+        upgrade(f"sqlite:///{part}")
+        generate_trust(f"sqlite:///{part}", seed=3, size=TrustSize(**TRUST_SIZE))
+        os.replace(part, cache)
+    path = tmp_path_factory.mktemp("web") / "trust.sqlite"
+    shutil.copyfile(cache, path)
+    return f"sqlite:///{path}"
 
 
 def web_settings(url: str) -> ApiSettings:
@@ -118,3 +140,40 @@ def people(url: str, n: int = 3, provider: str = "R01", team: str | None = "R01-
         out = [r[0] for r in c.execute(text(sql), {"prov": provider, "team": team, "n": n})]
     eng.dispose()
     return out
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from tests.web.browser import CHROMIUM, CHROMIUM_ARGS
+
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            raise RuntimeError(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
+        pytest.skip("Debian's chromium is not installed")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(params=[True, False], ids=["js", "nojs"])
+def js(request):
+    return request.param
+
+
+@pytest.fixture
+def page(chromium, server, js):
+    context = chromium.new_context(java_script_enabled=js, base_url=server, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    pg = context.new_page()
+    pg.js = js
+    checker_context = None
+    if not js:
+        checker_context = chromium.new_context(base_url=server, viewport={"width": 1280, "height": 900})
+        checker_context.set_default_timeout(15_000)
+        pg.checker = checker_context.new_page()
+    yield pg
+    context.close()
+    if checker_context is not None:
+        checker_context.close()

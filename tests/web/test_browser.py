@@ -1,0 +1,155 @@
+"""Every role's main journey in headless Chromium, with JavaScript on and off, with axe-core on every page."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.web.browser import check_page, error_links_move_focus
+from tests.web.conftest import people
+
+pytestmark = pytest.mark.browser
+
+
+def tag(page, name: str) -> str:
+    return f"{name}-{'js' if page.js else 'nojs'}"
+
+
+def sign_in(page, user: str, person: str | None = None) -> None:
+    page.goto("/sign-in")
+    if person:
+        page.select_option("#person", person)
+        page.get_by_role("button", name="Sign in as this person").click()
+    else:
+        page.locator(f"input[name=user][value='{user}']").check()
+        page.get_by_role("button", name="Sign in as this member of staff").click()
+    page.wait_for_load_state()
+
+
+def test_public_pages(page):
+    for path, name in (("/", "start"), ("/services", "services"), ("/sign-in", "sign-in"),
+                       ("/accessibility", "accessibility")):
+        page.goto(path)
+        check_page(page, tag(page, f"public-{name}"))
+    # A sign-in without choosing anyone: the error summary takes you to the question.
+    page.goto("/sign-in")
+    page.get_by_role("button", name="Sign in as this member of staff").click()
+    check_page(page, tag(page, "public-sign-in-error"), expect_status_title="Error: ")
+    assert error_links_move_focus(page) == 1
+
+
+def test_service_user_journey(page, web_trust):
+    me = people(web_trust, 1)[0]
+    sign_in(page, "service-user", person=me)
+    assert page.url.endswith("/my-care")
+    check_page(page, tag(page, "service-user-my-care"))
+    assert page.get_by_role("heading", name="My next review").is_visible()
+    assert page.get_by_text("You do not pay").is_visible()
+    page.get_by_role("link", name="Get this as a letter to print or save").click()
+    check_page(page, tag(page, "service-user-letter"))
+    page.emulate_media(media="print")
+    assert not page.locator("header.nhsuk-header").is_visible()
+    page.emulate_media(media="screen")
+    page.goto("/my-care/access")
+    check_page(page, tag(page, "service-user-access"))
+    page.goto(f"/people/{me}")
+    assert page.title().startswith("Page not found")
+
+
+def test_clinician_mhct_journey(page, web_trust):
+    person = people(web_trust, 4)[1 if page.js else 2]
+    sign_in(page, "clinician")
+    assert page.url.endswith("/caseload")
+    check_page(page, tag(page, "clinician-caseload"))
+    page.get_by_role("link", name=person).click()
+    check_page(page, tag(page, "clinician-person"))
+    page.get_by_role("link", name="Record an MHCT assessment").click()
+    check_page(page, tag(page, "clinician-mhct-form"))
+    # Submitting with ratings missing: every missing item is listed and its link focuses it.
+    page.get_by_role("button", name="See the suggested cluster").click()
+    check_page(page, tag(page, "clinician-mhct-form-errors"), expect_status_title="Error: ")
+    assert error_links_move_focus(page) >= 18
+    ratings = {"item_07": "3", "item_08": "2", "item_09": "2"}
+    from openpbr.clustering.ratings import ITEM_CODES
+
+    for code in ITEM_CODES:
+        page.locator(f"input[name={code}][value='{ratings.get(code, '0')}']").check(force=True)
+    page.select_option("#item_08_type", "B")
+    entered = set(ITEM_CODES) | {"assessed_on", "reason", "item_08_type"}
+    page.get_by_role("button", name="See the suggested cluster").click()
+    check_page(page, tag(page, "clinician-mhct-suggestion"))
+    assert page.get_by_role("heading", name="Candidates").is_visible()
+    assert page.get_by_text("Nothing has been saved yet.").is_visible()
+    # No redundant entry: nothing typed on the form is asked for again.
+    asked = set(page.eval_on_selector_all("form input:not([type=hidden]), form select, form textarea",
+                                          "els => els.map(e => e.name)"))
+    assert not (asked & entered), asked & entered
+    # Going back to change the ratings keeps what was entered.
+    page.get_by_role("link", name="Change the ratings").click()
+    assert page.locator("input[name=item_07][value='3']").is_checked()
+    assert page.locator("#item_08_type").input_value() == "B"
+    page.get_by_role("button", name="See the suggested cluster").click()
+    # Override without a reason: refused, and the error link focuses the reason.
+    page.locator("input[name=decision][value=override]").check(force=True)
+    page.select_option("#chosen_cluster", "21")
+    page.get_by_role("button", name="Save assessment and decision").click()
+    check_page(page, tag(page, "clinician-mhct-override-error"), expect_status_title="Error: ")
+    error_links_move_focus(page)
+    page.locator("input[name=decision][value=confirm]").check(force=True)
+    if page.locator("#transition_reason").count():
+        page.fill("#transition_reason", "Agreed with the person at review")
+    page.get_by_role("button", name="Save assessment and decision").click()
+    assert page.get_by_text("Assessment and cluster decision saved").is_visible()
+    check_page(page, tag(page, "clinician-person-saved"))
+
+
+def test_clinician_register_and_worklist(page):
+    sign_in(page, "clinician")
+    page.goto("/people/new")
+    check_page(page, tag(page, "clinician-register"))
+    page.get_by_role("button", name="Register").click()
+    check_page(page, tag(page, "clinician-register-errors"), expect_status_title="Error: ")
+    assert error_links_move_focus(page) == 4
+    page.fill("#nhs_number", "9990000026" if page.js else "9990000018")
+    page.fill("#birth_year", "1975")
+    page.locator("input[name=psychosis_history][value=no]").check(force=True)
+    page.select_option("#commissioner", "02X")
+    page.get_by_role("button", name="Register").click()
+    assert page.get_by_text("Person registered as").is_visible()
+    page.goto("/worklist")
+    check_page(page, tag(page, "clinician-worklist"))
+    page.get_by_role("link", name="Days overdue").click()
+    assert "sort=days_overdue" in page.url
+    page.select_option("#status", "overdue")
+    page.get_by_role("button", name="Filter").click()
+    assert "status=overdue" in page.url and "sort=days_overdue" in page.url
+    check_page(page, tag(page, "clinician-worklist-filtered"))
+
+
+def test_role_switch_changes_what_shows(page):
+    sign_in(page, "multi")
+    assert page.url.endswith("/caseload")
+    assert page.get_by_role("link", name="Caseload").first.is_visible()
+    page.select_option("#role-switch", "provider_finance:R01")
+    page.get_by_role("button", name="Switch role").click()
+    assert not page.url.endswith("/caseload")
+    assert page.locator("nav.nhsuk-header__navigation a", has_text="Caseload").count() == 0
+    page.goto("/caseload")
+    check_page(page, tag(page, "multi-caseload-as-finance-404"))
+    assert page.title().startswith("Page not found")
+
+
+def test_person_outside_scope_is_a_404_page(page, web_trust):
+    other = people(web_trust, 1, provider="R02", team=None)[0]
+    sign_in(page, "clinician")
+    response = page.goto(f"/people/{other}")
+    assert response.status == 404
+    check_page(page, tag(page, "clinician-outside-scope-404"))
+
+
+@pytest.mark.parametrize("user", ["analyst", "admin", "auditor"])
+def test_reference_data_pages(page, user):
+    sign_in(page, user)
+    page.goto("/reference")
+    check_page(page, tag(page, f"{user}-reference"))
+    page.get_by_role("link", name="payment.cluster_prices.demo").first.click()
+    check_page(page, tag(page, f"{user}-reference-detail"))
