@@ -61,7 +61,10 @@ def _install_globals() -> None:
     from openpbr.web.nav import nav_items
     from openpbr.web.viewer import grant_text
 
+    from openpbr.web.outcomes import _fmt
+
     ENV.filters["grant_text"] = grant_text
+    ENV.globals["fmt"] = _fmt
     ENV.globals["nav_items"] = nav_items
 
 
