@@ -11,10 +11,16 @@ from __future__ import annotations
 import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
-from typing import Optional
+from typing import NoReturn, Optional
 
 import typer
 
+try:  # typer carries its own copy of click from 0.2x on
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
+except ImportError:  # pragma: no cover - older typer on click
+    from click.exceptions import ClickException, NoArgsIsHelpError  # type: ignore[no-redef]
+
+from openpbr.cli_args import DB
 from openpbr.clustering import cli as clustering_cli
 from openpbr.demo import demo_command
 from openpbr.errors import ExitCode, OpenPbRError
@@ -63,7 +69,7 @@ app.add_typer(outcomes_app, name="outcomes")
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on (default: this machine only)."),
     port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
-    db: Optional[str] = typer.Option(None, "--db", help="Database URL (default: $OPENPBR_DATABASE_URL or sqlite:///openpbr.sqlite)."),
+    db: Optional[str] = DB,
     dev_signin: bool = typer.Option(False, "--dev-signin", help="Turn on the DEVELOPMENT sign-in with seeded users (never for real data)."),
     allow_dev_signin_on_postgres: bool = typer.Option(False, "--allow-dev-signin-on-postgres", help="Allow the development sign-in on a non-SQLite test database."),
 ) -> None:
@@ -82,15 +88,30 @@ def serve(
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
 
 
-def _fail(message: str, code: int) -> None:
+def _fail(message: str, code: int) -> NoReturn:
     sys.stderr.write(f"error: {' '.join(message.split())}\n")
     sys.exit(code)
+
+
+def _usage_error(exc: ClickException) -> NoReturn:
+    """A bad argument as one line, naming the command whose ``--help`` explains it."""
+    ctx = getattr(exc, "ctx", None)
+    hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+    _fail(f"{exc.format_message()}{hint} [USAGE]", exc.exit_code)
 
 
 def main() -> None:  # console-script entry point
     debug = os.environ.get("OPENPBR_DEBUG") == "1"
     try:
-        app()
+        # Not standalone: click's own error boxes span many lines; every error here is one line.
+        result = app(standalone_mode=False)
+    except NoArgsIsHelpError as exc:  # a bare group: its help, as click would show it
+        exc.show()
+        sys.exit(exc.exit_code)
+    except ClickException as exc:
+        _usage_error(exc)
+    except typer.Abort:
+        _fail("interrupted; nothing half-written was kept", 130)
     except OpenPbRError as exc:
         _fail(f"{exc} [{exc.code}]", int(exc.exit_code))
     except KeyboardInterrupt:
@@ -98,19 +119,24 @@ def main() -> None:  # console-script entry point
     except Exception as exc:
         if debug:
             raise
-        from sqlalchemy.exc import SQLAlchemyError
+        _unexpected(exc)
+    sys.exit(result if isinstance(result, int) else 0)
 
-        if isinstance(exc, SQLAlchemyError):
-            # The driver's text can quote row values; report the kind of failure only.
-            orig = getattr(exc, "orig", None)
-            kind = type(orig).__name__ if orig is not None else type(exc).__name__
-            _fail(f"the database refused the operation ({kind}); nothing was saved [DATABASE]", ExitCode.DATABASE)
-        if isinstance(exc, OSError):
-            name = getattr(exc, "filename", None)
-            where = f" {name}" if name else ""
-            _fail(f"cannot use file{where}: {exc.strerror or type(exc).__name__} [FILE]", ExitCode.BAD_INPUT)
-        _fail(
-            f"internal error ({type(exc).__name__}); nothing half-written was kept. "
-            "Please report it; OPENPBR_DEBUG=1 shows the details [INTERNAL]",
-            ExitCode.INTERNAL,
-        )
+
+def _unexpected(exc: Exception) -> NoReturn:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if isinstance(exc, SQLAlchemyError):
+        # The driver's text can quote row values; report the kind of failure only.
+        orig = getattr(exc, "orig", None)
+        kind = type(orig).__name__ if orig is not None else type(exc).__name__
+        _fail(f"the database refused the operation ({kind}); nothing was saved [DATABASE]", ExitCode.DATABASE)
+    if isinstance(exc, OSError):
+        name = getattr(exc, "filename", None)
+        where = f" {name}" if name else ""
+        _fail(f"cannot use file{where}: {exc.strerror or type(exc).__name__} [FILE]", ExitCode.BAD_INPUT)
+    _fail(
+        f"internal error ({type(exc).__name__}); nothing half-written was kept. "
+        "Please report it; OPENPBR_DEBUG=1 shows the details [INTERNAL]",
+        ExitCode.INTERNAL,
+    )

@@ -153,6 +153,9 @@ def upgrade(url: str | None = None, target: str = "heads") -> None:
     """Run every domain's migrations (Alembic ``upgrade heads``)."""
     from alembic import command
 
+    path = sqlite_file(database_url(url))
+    if path is not None and not path.parent.is_dir():
+        raise _errors.DatabaseError(f"cannot create database {path}: folder {path.parent} does not exist")
     command.upgrade(alembic_config(url), target)
 
 

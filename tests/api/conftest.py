@@ -26,12 +26,17 @@ def trust_sqlite(tmp_path_factory):
     return _trust(f"sqlite:///{tmp_path_factory.mktemp('api') / 'trust.sqlite'}")
 
 
+@pytest.fixture(scope="module")
+def trust_pg(pg_module_url):
+    return _trust(pg_module_url)
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def trust_url(request, tmp_path_factory):
+def trust_url(request):
     if request.param == "sqlite":
         return request.getfixturevalue("trust_sqlite")
     request.applymarker(pytest.mark.postgres)
-    return _trust(request.getfixturevalue("pg_module_url"))
+    return request.getfixturevalue("trust_pg")
 
 
 class Api:

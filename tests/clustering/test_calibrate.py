@@ -11,6 +11,7 @@ from scipy.optimize import approx_fprime
 from typer.testing import CliRunner
 
 from openpbr.clustering import synthetic as syn
+from tests.clustering.boundary import assert_one_line_error, run_main
 from openpbr.clustering.calibrate import CalibrationOptions, calibrate, suggestions
 from openpbr.clustering.calibrate_cli import calibrate_command
 from openpbr.clustering.calibrate_io import AllocationHistory, read_history
@@ -200,7 +201,7 @@ def test_cli_reads_history_with_pyarrow(history_csv, base):
 def test_cli_exits_non_zero_when_nothing_is_usable(tmp_path):
     path = tmp_path / "empty.csv"
     path.write_text("assessment_id," + ",".join(ITEM_CODES) + ",item_08_type,cluster\nA1," + ",".join("0" * 18) + ",,00\n")
-    result = CliRunner().invoke(cli(), ["calibrate", "--in", str(path), "--out", str(tmp_path / "p.yaml")])
-    assert result.exit_code == 1
-    missing = CliRunner().invoke(cli(), ["calibrate", "--in", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "p.yaml")])
-    assert missing.exit_code == 2
+    result = run_main("calibrate", "--in", str(path), "--out", str(tmp_path / "p.yaml"))
+    assert_one_line_error(result, 1, "no usable rows", "[NOTHING_TO_LEARN]")
+    missing = run_main("calibrate", "--in", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "p.yaml"))
+    assert_one_line_error(missing, 2, "nope.csv: no such file")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from openpbr.cli import app
+from tests.clustering.boundary import assert_one_line_error, run_main
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = bool(os.environ.get("OPENPBR_UPDATE_GOLDEN"))
@@ -50,12 +51,12 @@ def test_rerun_gives_identical_output(tmp_path):
 
 def test_unreadable_files_exit_2_and_leave_no_output(tmp_path):
     out = tmp_path / "o.csv"
-    missing = run("cluster", "--in", str(tmp_path / "nope.csv"), "--out", str(out))
-    assert missing.exit_code == 2 and "no such file" in missing.output
+    missing = run_main("cluster", "--in", str(tmp_path / "nope.csv"), "--out", str(out))
+    assert_one_line_error(missing, 2, "no such file", "[UNREADABLE_FILE]")
     bad = tmp_path / "bad.csv"
     bad.write_text("assessment_id,item_01\nA,1\n")
-    result = run("cluster", "--in", str(bad), "--out", str(out))
-    assert result.exit_code == 2 and "missing required column(s): item_02" in result.output
+    result = run_main("cluster", "--in", str(bad), "--out", str(out))
+    assert_one_line_error(result, 2, "missing required column(s): item_02")
     assert not out.exists() and not (tmp_path / "o.csv.part").exists()
 
 
@@ -104,5 +105,5 @@ def test_calibrate_command_offers_exactly_the_engine_methods():
 def test_explain_finds_one_assessment_in_a_file():
     result = run("explain", "--in", str(GOLDEN / "assessments.csv"), "--id", "A00000007")
     assert result.exit_code == 0 and "Assessment A00000007" in result.output
-    missing = run("explain", "--in", str(GOLDEN / "assessments.csv"), "--id", "NOPE")
-    assert missing.exit_code == 2
+    missing = run_main("explain", "--in", str(GOLDEN / "assessments.csv"), "--id", "NOPE")
+    assert_one_line_error(missing, 5, "no row with that assessment_id", "[NOT_FOUND]")

@@ -67,16 +67,66 @@ def test_rehashed_forgery_breaks_the_next_link(db):
     assert not rep.ok and rep.first_bad_seq == 3
 
 
-def test_removing_the_newest_entries_needs_the_recorded_head(db):
+def test_removing_the_newest_entries_is_detected_without_the_head(db):
     _chain(db)
-    with db.connect() as c:
-        head = audit.verify(c).head_hash
     with db.begin() as c:
         _drop_guard(c)
-        c.execute(text("DELETE FROM audit_log WHERE seq = 5"))
+        c.execute(text("DELETE FROM audit_log WHERE seq >= 4"))
     with db.connect() as c:
-        assert audit.verify(c).ok  # a shorter chain is still a chain
-        rep = audit.verify(c, expect_head=head)
+        rep = audit.verify(c)
+    assert not rep.ok and rep.checked == 3 and rep.first_bad_seq == 4 and "entries 4 to 5 are missing" in rep.reason
+
+
+def test_an_emptied_log_does_not_verify_as_intact(db):
+    _chain(db)
+    with db.begin() as c:
+        _drop_guard(c)
+        if c.dialect.name == "postgresql":
+            c.exec_driver_sql("DROP TRIGGER audit_log_no_truncate ON audit_log")
+            c.exec_driver_sql("TRUNCATE audit_log")
+        else:
+            c.exec_driver_sql("DELETE FROM audit_log")
+    with db.connect() as c:
+        rep = audit.verify(c)
+    assert not rep.ok and rep.checked == 0 and "truncated" in rep.reason
+
+
+def test_truncate_is_refused(db):
+    _chain(db, 2)
+    if db.dialect.name == "sqlite":  # no TRUNCATE in SQLite: emptying a table is a DELETE, refused
+        sql = "DELETE FROM audit_log"
+    else:
+        sql = "TRUNCATE audit_log"
+    with pytest.raises(DBAPIError, match="append-only"):
+        with db.begin() as c:
+            c.exec_driver_sql(sql)
+    with db.connect() as c:
+        assert audit.verify(c).ok and audit.verify(c).checked == 2
+
+
+@pytest.mark.parametrize("sql", ["UPDATE audit_head SET seq = 1", "DELETE FROM audit_head",
+                                 "INSERT INTO audit_head (id, seq, hash) VALUES (2, 9, 'x')", "TRUNCATE audit_head"])
+def test_head_anchor_only_moves_forward(db, sql):
+    _chain(db, 3)
+    if sql.startswith("TRUNCATE") and db.dialect.name == "sqlite":
+        pytest.skip("SQLite has no TRUNCATE")
+    with pytest.raises(DBAPIError):
+        with db.begin() as c:
+            c.exec_driver_sql(sql)
+    with db.connect() as c:
+        assert c.exec_driver_sql("SELECT seq FROM audit_head").scalar_one() == 3
+
+
+def test_fresh_database_verifies_with_zero_entries(db):
+    with db.connect() as c:
+        rep = audit.verify(c)
+    assert rep.ok and rep.checked == 0
+
+
+def test_the_recorded_head_is_still_checked(db):
+    _chain(db)
+    with db.connect() as c:
+        rep = audit.verify(c, expect_head="f" * 64)
     assert not rep.ok and "head" in rep.reason
 
 

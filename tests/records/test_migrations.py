@@ -7,7 +7,7 @@ from openpbr.records import models  # noqa: F401  (registers the tables)
 
 TABLES = {
     "organisations", "teams", "service_users", "referrals", "assessments", "cluster_periods", "reviews",
-    "discharges", "care_package_assignments", "reference_dataset_loads", "audit_log", "alembic_version",
+    "discharges", "care_package_assignments", "reference_dataset_loads", "audit_log", "audit_head", "alembic_version",
 }
 
 

@@ -14,6 +14,8 @@ SPEC = [
     ("943476591", "must be 10 digits"),
     ("94347659190", "must be 10 digits"),
     ("94347659X9", "must be 10 digits"),
+    ("٩٤٣٤٧٦٥٩١٩", "must be 10 digits 0-9"),  # Arabic-Indic digits: never a second person
+    ("943476591⁹", "must be 10 digits 0-9"),
     ("", "blank"),
     (None, "blank"),
 ]

@@ -96,6 +96,7 @@ def test_who_has_looked_lists_a_clinicians_read(web, web_trust):
     r = web.client.get("/my-care/access")
     assert r.status_code == 200
     assert "dev-clinician" in r.text and "Looked at your care record" in r.text
+    assert "Clinician (dev-clinician)" in r.text
 
 
 def test_mhct_form_errors_link_to_their_fields(web, web_trust):
@@ -114,6 +115,10 @@ def _ratings(**over):
     data = {c: "0" for c in ITEM_CODES}
     data.update(over)
     return data
+
+
+def seen(html: str) -> dict:
+    return {k: re.search(rf'name="{k}" value="([^"]*)"', html).group(1) for k in ("seen_id", "seen_version")}
 
 
 def test_mhct_suggestion_is_shown_before_anything_is_saved(web, web_trust):
@@ -137,11 +142,11 @@ def test_mhct_suggestion_is_shown_before_anything_is_saved(web, web_trust):
     # Override without a reason is refused, with the error linked to the reason field.
     hidden = {k: v[0] for k, v in q.items()}
     r = web.post(f"/people/{me}/assess/decide", {**hidden, "decision": "override", "chosen_cluster": "21",
-                                                 "based_on": re.search(r'name="based_on" value="([^"]*)"', page.text).group(1)})
+                                                 **seen(page.text)})
     assert r.status_code == 422 and 'href="#override_reason"' in r.text
     assert count() == before
     r = web.post(f"/people/{me}/assess/decide", {**hidden, "decision": "confirm",
-                                                 "based_on": re.search(r'name="based_on" value="([^"]*)"', page.text).group(1)})
+                                                 **seen(page.text)})
     assert r.status_code == 303 and r.headers["location"] == f"/people/{me}?saved=1"
     assert count() == before + 1
     eng.dispose()

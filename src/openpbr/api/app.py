@@ -39,10 +39,12 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.add_exception_handler(RequestValidationError, problems.validation_error)
     app.add_exception_handler(StarletteHTTPException, problems.http_error)
     app.add_exception_handler(Exception, problems.internal_error)
-    from openpbr.api.routes import auth, reference
+    from openpbr.api.jobs import JobRunner
+    from openpbr.api.routes import audit, auth, care, imports, people, reference
 
-    for module in (auth, reference):
-        app.include_router(module.router, prefix="/v1")
+    app.state.jobs = JobRunner()
+    for module in (auth, reference, people, care, imports, audit):
+        app.include_router(module.router, prefix="/v1", responses=problems.COMMON_RESPONSES)
     from openpbr.web import mount
 
     mount(app, settings)

@@ -54,6 +54,9 @@ def get_scope(
 
         person = person_for_verified_nhs_number(session, principal.nhs_number)
         scope = principal.scope(role, person=person)
+    from openpbr.api.rls import apply_scope
+
+    apply_scope(session, scope)  # the database's own second layer (PostgreSQL)
     request.state.scope = scope
     return scope
 
@@ -66,6 +69,7 @@ def allow(action: str) -> Callable[..., Scope]:
         return scope
 
     check.__name__ = f"allow_{action.replace(':', '_')}"
+    check.openpbr_action = action  # type: ignore[attr-defined]  # read by the access-matrix test
     return check
 
 

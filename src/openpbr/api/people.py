@@ -22,7 +22,13 @@ def person_for_verified_nhs_number(session: Session, nhs_number: str | None) -> 
         nhs = normalise_nhs_number(nhs_number)
     except Exception:
         raise NotFound("no care record is linked to this sign-in") from None
-    pseudo = session.scalar(select(ServiceUser.pseudo_id).where(ServiceUser.nhs_number == nhs))
+    if session.get_bind().dialect.name == "postgresql":
+        # Row-level security hides every person until the scope is known: ask the definer function.
+        from sqlalchemy import text
+
+        pseudo = session.scalar(text("SELECT openpbr_person_for_nhs_number(:nhs)"), {"nhs": nhs})
+    else:
+        pseudo = session.scalar(select(ServiceUser.pseudo_id).where(ServiceUser.nhs_number == nhs))
     if pseudo is None:
         raise NotFound("no care record is linked to this sign-in")
     return pseudo

@@ -12,11 +12,48 @@ from typing import Any
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openpbr.errors import AccessDenied, ConflictError, DatabaseError, InputError, NotFound, OpenPbRError
 
 PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, with OpenPbR's named code and the request id."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    instance: str
+    request_id: str | None = None
+    errors: list[dict[str, str]] | None = None
+
+
+def _described(status: int, text: str) -> dict[str, Any]:
+    return {"description": text, "model": Problem, "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+# Documented on every route: what any request may meet before or around the route itself.
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _described(400, "Bad request: the body could not be read"),
+    401: _described(401, "Sign-in required, or the token is not valid"),
+    404: _described(404, "Not found, or outside the caller's scope (the two answer alike)"),
+    405: _described(405, "Method not allowed"),
+    413: _described(413, "Payload too large"),
+    422: _described(422, "Unprocessable input: the field is named, the value never echoed"),
+    429: _described(429, "Too many requests"),
+    500: _described(500, "Internal error"),
+    503: _described(503, "Database unavailable"),
+}
+WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    409: _described(409, "Conflict: someone else changed the record first"),
+    412: _described(412, "Precondition failed: If-Match names an older version"),
+    428: _described(428, "Precondition required: send If-Match or Idempotency-Key"),
+}
 
 _STATUS = [
     (NotFound, 404),  # AccessDenied included: outside scope reads as not found
@@ -60,7 +97,8 @@ def status_for(exc: OpenPbRError) -> int:
     return 400
 
 
-def problem(request: Request, status: int, title: str, detail: str, code: str, **extra: Any) -> JSONResponse:
+def problem(request: Request, status: int, title: str, detail: str, code: str,
+            headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
     body = {
         "type": f"https://openpbr.org/problems/{code.lower().replace('_', '-')}",
         "title": title,
@@ -71,11 +109,13 @@ def problem(request: Request, status: int, title: str, detail: str, code: str, *
         "request_id": getattr(request.state, "request_id", None),
         **extra,
     }
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-TITLES = {400: "Bad request", 401: "Sign-in required", 404: "Not found", 409: "Conflict",
+TITLES = {400: "Bad request", 401: "Sign-in required", 404: "Not found", 405: "Method not allowed", 409: "Conflict",
           412: "Precondition failed", 413: "Payload too large", 422: "Unprocessable input",
           428: "Precondition required", 429: "Too many requests", 503: "Database unavailable"}
 
@@ -100,7 +140,8 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 401: "UNAUTHENTICATED"}.get(exc.status_code, "HTTP_ERROR")
-    return problem(request, exc.status_code, TITLES.get(exc.status_code, "Error"), str(exc.detail), code)
+    return problem(request, exc.status_code, TITLES.get(exc.status_code, "Error"), str(exc.detail), code,
+                   headers=dict(exc.headers or {}))
 
 
 async def internal_error(request: Request, exc: Exception) -> JSONResponse:

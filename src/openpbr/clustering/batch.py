@@ -10,6 +10,7 @@ single assessment always get the same message.
 
 from __future__ import annotations
 
+import csv
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,6 +23,15 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from openpbr.clustering.codes import ResultCode
+from openpbr.clustering.csv_layout import (
+    Layout,
+    NotUtf8,
+    UnreadableFile,
+    arrow_message,
+    is_utf8_failure,
+    open_reader,
+    read_layout,
+)
 from openpbr.clustering.engine import STATUS, S_OK, S_VARIANCE, TOP, score
 from openpbr.clustering.profiles import ProfileSet
 from openpbr.clustering.ratings import (
@@ -31,10 +41,13 @@ from openpbr.clustering.ratings import (
     PROBLEM_TYPES,
     VALID_RATINGS,
     Assessment,
+    MAX_ID_LENGTH,
     AssessmentError,
+    ascii_digits,
 )
 from openpbr.clustering.review import review_due_indexed
 from openpbr.clustering.suggest import red_rule_list
+from openpbr.io.safe import atomic_path
 
 REQUIRED = ("assessment_id", *ITEM_CODES, "item_08_type")
 OPTIONAL = ("assessed_on", "psychosis_history", "age", "previous_cluster")
@@ -49,30 +62,23 @@ CODE_TEXT = pa.array([c.value for c in ResultCode])
 CODE_INDEX = {c: i for i, c in enumerate(ResultCode)}
 
 
-class UnreadableFile(Exception):
-    """The input cannot be processed at all (missing file, missing required columns)."""
-
-
 @dataclass
 class Summary:
     rows: int = 0
     codes: Counter = field(default_factory=Counter)
     clusters: Counter = field(default_factory=Counter)
     red_rule_rows: int = 0
+    warnings: list[str] = field(default_factory=list)  # file-level, e.g. read as cp1252
 
     @property
     def bad_rows(self) -> int:
         return sum(n for c, n in self.codes.items() if not ResultCode(c).clustered)
 
-
-def read_header(path: Path) -> list[str]:
-    with path.open("r", encoding="utf-8-sig", newline="") as f:
-        first = f.readline()
-    if not first.strip():
-        raise UnreadableFile(f"{path}: empty file (no header row)")
-    import csv
-
-    return [h.strip() for h in next(csv.reader([first]))]
+    def add(self, other: "Summary") -> None:
+        self.rows += other.rows
+        self.codes.update(other.codes)
+        self.clusters.update(other.clusters)
+        self.red_rule_rows += other.red_rule_rows
 
 
 def dictionary_codes(arr: pa.Array, parse: Callable[[str], int], missing: int = MISSING) -> np.ndarray:
@@ -88,7 +94,7 @@ def dictionary_codes(arr: pa.Array, parse: Callable[[str], int], missing: int = 
 
 
 def _rating(text: str) -> int:
-    return int(text) if text.isdigit() and int(text) in VALID_RATINGS else INVALID
+    return int(text) if ascii_digits(text) and len(text) < 4 and int(text) in VALID_RATINGS else INVALID
 
 
 def _problem_type(text: str) -> int:
@@ -100,11 +106,13 @@ def _yes_no(text: str) -> int:
 
 
 def _age(text: str) -> int:
-    return int(text) if text.isdigit() and int(text) <= 125 else INVALID
+    return int(text) if ascii_digits(text) and len(text) <= 3 and int(text) <= 125 else INVALID
 
 
 def _date_days(text: str) -> int:
     try:
+        if not text.isascii():
+            raise ValueError(text)
         return (date.fromisoformat(text) - date(1970, 1, 1)).days
     except ValueError:
         return INVALID_DATE
@@ -118,7 +126,7 @@ def _previous(profiles: ProfileSet) -> Callable[[str], int]:
     index = {c: i for i, c in enumerate(profiles.clusters)}
 
     def parse(text: str) -> int:
-        code = f"{int(text):02d}" if text.isdigit() and len(text) <= 2 else None
+        code = f"{int(text):02d}" if ascii_digits(text) and len(text) <= 2 else None
         if code not in CLUSTER_CODES:
             return INVALID
         return index.get(code, MISSING)  # 00 is valid but is not a scored cluster
@@ -129,6 +137,13 @@ def _previous(profiles: ProfileSet) -> Callable[[str], int]:
 def _dict_strings(values: list[str], idx: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
     mask = None if valid is None else ~valid
     return pa.DictionaryArray.from_arrays(pa.array(idx.astype(np.int32), mask=mask), pa.array(values))
+
+
+def suspect_ids(aid: pa.Array) -> np.ndarray:
+    """Rows whose assessment_id is blank, too long or holds control characters (the validator names which)."""
+    blank = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(aid), ""), True)
+    odd = pc.or_(pc.greater(pc.utf8_length(aid), MAX_ID_LENGTH), pc.match_substring_regex(aid, r"[\x00-\x1f\x7f]"))
+    return np.asarray(pc.or_(blank, pc.fill_null(odd, False)).to_numpy(zero_copy_only=False))
 
 
 @dataclass
@@ -161,8 +176,7 @@ def parse_block(batch: pa.RecordBatch, profiles: ProfileSet) -> ParsedBlock:
     prev = dictionary_codes(col["previous_cluster"], _previous(profiles)) if "previous_cluster" in col else np.full(n, MISSING)
     days = dictionary_codes(col["assessed_on"], _date_days, missing=MISSING_DATE) if "assessed_on" in col else np.full(n, MISSING_DATE)
     bad |= (psy == INVALID) | (age == INVALID) | (prev == INVALID) | (days == INVALID_DATE)
-    aid = col["assessment_id"]
-    bad |= np.asarray(pc.fill_null(pc.equal(pc.utf8_trim_whitespace(aid), ""), True).to_numpy(zero_copy_only=False))
+    bad |= suspect_ids(col["assessment_id"])
     errors: dict[int, AssessmentError] = {}
     for r in np.nonzero(bad)[0]:
         row = {name: batch.column(name)[r].as_py() for name in batch.schema.names}
@@ -188,9 +202,11 @@ def parse_block(batch: pa.RecordBatch, profiles: ProfileSet) -> ParsedBlock:
     )
 
 
-def cluster_batch(batch: pa.RecordBatch, profiles: ProfileSet, line0: int) -> tuple[pa.Table, Summary]:
-    """Cluster one block of rows; ``line0`` is the file line number of its first row."""
+def cluster_batch(batch: pa.RecordBatch, profiles: ProfileSet, lines: int | np.ndarray) -> tuple[pa.Table, Summary]:
+    """Cluster one block of rows; ``lines`` holds each row's line in the file (or the first row's line)."""
     n = batch.num_rows
+    if isinstance(lines, (int, np.integer)):
+        lines = np.arange(lines, lines + n)
     p = parse_block(batch, profiles)
     days, bad = p.days, p.bad
     aid = batch.column("assessment_id")
@@ -210,10 +226,14 @@ def cluster_batch(batch: pa.RecordBatch, profiles: ProfileSet, line0: int) -> tu
     chosen = np.where(s.status == S_OK, s.top[:, 0], len(profiles.clusters))  # "00" slot for variance
 
     messages = np.full(n, "", dtype=object)
+    hidden_ids = []  # an id with control characters or 1 MB of text is not echoed: the line number links the row
     for r, err in p.errors.items():
         code_idx[r] = CODE_INDEX[err.code]
-        messages[r] = f"line {line0 + r}: {err}"
+        messages[r] = f"line {lines[r]}: {err}"
+        if any(e.code is ResultCode.INVALID_ASSESSMENT_ID for e in err.errors):
+            hidden_ids.append(r)
     clustered &= ~bad
+    aid = excel_safe_ids(aid, hidden_ids)
 
     sc_values = ["A", "B", "C"]
     sc_of = np.array([sc_values.index(v) if v in sc_values else -1 for v in profiles.super_classes] + [-1])
@@ -249,6 +269,29 @@ def cluster_batch(batch: pa.RecordBatch, profiles: ProfileSet, line0: int) -> tu
     summary.clusters.update({str(clusters[int(c)]): int(k) for c, k in zip(cl, cc)})
     summary.red_rule_rows = int((red_text != "").sum())
     return table, summary
+
+
+RISKY_START = r"^[=+\-@\t\r]"
+NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+
+
+def excel_safe_ids(aid: pa.Array, hidden: list[int] = ()) -> pa.Array:
+    """The id column as written: formula-like ids get a leading apostrophe (as ``io.safe.excel_safe``).
+
+    Vectorised, and only rows starting with a risky character are touched, so
+    a clean block costs one anchored regex scan.
+    """
+    if isinstance(aid, pa.ChunkedArray):
+        aid = aid.combine_chunks()
+    if hidden:
+        keep = np.ones(len(aid), dtype=bool)
+        keep[hidden] = False
+        aid = pc.if_else(pa.array(keep), aid, pa.scalar(None, aid.type))
+    risky = pc.match_substring_regex(aid, RISKY_START)
+    if not pc.any(risky).as_py():
+        return aid
+    risky = pc.and_(risky, pc.invert(pc.match_substring_regex(aid, NUMBER)))
+    return pc.if_else(risky, pc.binary_join_element_wise(pa.scalar("'"), aid, ""), aid)
 
 
 def _red_rule_text(s, rows: np.ndarray, profiles: ProfileSet) -> np.ndarray:
@@ -296,29 +339,21 @@ def _explain_rows(messages: np.ndarray, s, rows: np.ndarray, profiles: ProfileSe
         messages[r] = "previous cluster kept: within the stability margin of the best fit"
 
 
-def iter_batches(path: Path, block_size: int = 8 << 20) -> Iterator[tuple[pa.RecordBatch, int]]:
-    """Yield (batch, bytes_read_so_far) from a CSV file with the clustering columns."""
-    header = read_header(path)
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise UnreadableFile(f"{path}: missing required column(s): {', '.join(missing)}")
-    present_optional = [c for c in OPTIONAL if c in header]
+def iter_batches(
+    layout: Layout, on_ragged: Callable[[pacsv.InvalidRow], None], block_size: int = 8 << 20
+) -> Iterator[tuple[pa.RecordBatch, int]]:
+    """Yield (batch, bytes_read_so_far) of the clustering columns; ragged rows go to ``on_ragged``."""
+    present_optional = [c for c in OPTIONAL if c in layout.present]
     types = {c: DICT for c in (*ITEM_CODES, "item_08_type", *present_optional)}
     types["assessment_id"] = pa.string()
-    stream = pa.input_stream(str(path))
-    reader = pacsv.open_csv(
-        stream,
-        read_options=pacsv.ReadOptions(block_size=block_size, use_threads=True),
-        convert_options=pacsv.ConvertOptions(
-            column_types=types,
-            include_columns=list(REQUIRED) + present_optional,
-            null_values=[""],
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=True,
-        ),
-    )
-    for batch in reader:
-        yield batch, stream.tell()
+    try:
+        reader, stream = open_reader(layout, types, on_ragged, block_size)  # reads the first block
+        for batch in reader:
+            yield batch, stream.tell()
+    except pa.ArrowInvalid as exc:
+        if is_utf8_failure(exc) and layout.encoding != "cp1252":
+            raise NotUtf8() from None
+        raise
 
 
 def prefetch(items: Iterator, depth: int = 2) -> Iterator:
@@ -360,47 +395,122 @@ def prefetch(items: Iterator, depth: int = 2) -> Iterator:
                 worker.join(timeout=0.05)
 
 
+OUTPUT_SCHEMA = pa.schema(
+    [
+        ("assessment_id", pa.string()),
+        ("super_class", DICT), ("cluster", DICT), ("fit", DICT),
+        ("cluster_2", DICT), ("fit_2", DICT), ("cluster_3", DICT), ("fit_3", DICT),
+        ("red_rules", pa.string()), ("review_due", pa.date32()), ("result_code", DICT), ("message", pa.string()),
+    ]
+)  # fmt: skip
+
+
+class RaggedRows:
+    """Ragged rows reported by the reader, placed back among the good rows by row number.
+
+    pyarrow drops a ragged row from its batch and reports its number; the
+    output must still hold one row per input row, in order, so each block's
+    good rows are split at the ragged rows' positions.
+    """
+
+    def __init__(self, layout: Layout) -> None:
+        self.id_at = layout.names.index("assessment_id")
+        self.expected = len(layout.names)
+        self.pending: list[pacsv.InvalidRow] = []  # appended by the reader thread, consumed in order
+
+    def __call__(self, row: pacsv.InvalidRow) -> None:
+        self.pending.append(row)
+
+    def place(self, line: int, n: int) -> tuple[np.ndarray, list[tuple[int, pacsv.InvalidRow]]]:
+        """Lines of the block's ``n`` good rows (the first at or after ``line``) and the ragged rows before each."""
+        inserts: list[tuple[int, pacsv.InvalidRow]] = []
+        good = 0
+        while self.pending:
+            row = self.pending[0]
+            before = max(0, (row.number or 0) - line - good - len(inserts))
+            if good + before > n:
+                break
+            good += before
+            inserts.append((good, self.pending.pop(0)))
+        lines = line + np.arange(n)
+        for k, _ in inserts:
+            lines[k:] += 1
+        return lines, inserts
+
+    def table(self, rows: list[pacsv.InvalidRow], line: int) -> pa.Table:
+        ids, messages = [], []
+        for i, row in enumerate(rows):
+            number = row.number or line + i
+            ids.append(self._id(row.text))
+            messages.append(f"line {number}: {row.actual_columns} fields where the header has {row.expected_columns}; the row was not read")
+        n = len(rows)
+        nulls = {f.name: pa.nulls(n, f.type) for f in OUTPUT_SCHEMA}
+        code = pa.DictionaryArray.from_arrays(pa.array([CODE_INDEX[ResultCode.RAGGED_ROW]] * n, pa.int32()), CODE_TEXT)
+        nulls.update(assessment_id=excel_safe_ids(pa.array(ids, pa.string())), result_code=code, message=pa.array(messages, pa.string()))
+        return pa.table(nulls, schema=OUTPUT_SCHEMA)
+
+    def _id(self, text: str) -> str | None:
+        """The row's id when it can still be read where the header puts it and looks like an id."""
+        try:
+            fields = next(csv.reader([text]))
+        except (csv.Error, StopIteration):
+            return None
+        value = fields[self.id_at].strip() if len(fields) > self.id_at else ""
+        ok = value and len(value) <= MAX_ID_LENGTH and value.isprintable()
+        return value if ok else None
+
+
+def ragged_summary(n: int) -> Summary:
+    return Summary(rows=n, codes=Counter({ResultCode.RAGGED_ROW.value: n}))
+
+
 def cluster_file(
     in_path: str | Path,
     out_path: str | Path,
     profiles: ProfileSet,
     progress: Callable[[int, int], None] | None = None,
 ) -> Summary:
-    """Cluster every row of ``in_path`` into ``out_path``. Returns a summary.
+    """Cluster every row of ``in_path`` into ``out_path``: one output row per input row, in order.
 
-    The output is written to a temporary file and renamed on success, so a
-    failure never leaves a half-written output behind.
+    The output is written to a temporary file and renamed on success (parent
+    folders are created), so a failure never leaves a half-written output.
+    A file that turns out not to be UTF-8 is read again as cp1252, with a warning.
     """
-    src, dst = Path(in_path), Path(out_path)
-    if not src.is_file():
-        raise UnreadableFile(f"{src}: no such file")
-    tmp = dst.with_name(dst.name + ".part")
-    total = Summary()
+    src = Path(in_path)
+    layout = read_layout(src, REQUIRED, OPTIONAL)
+    try:
+        return _cluster_layout(layout, Path(out_path), profiles, progress)
+    except NotUtf8:
+        return _cluster_layout(layout.as_cp1252(), Path(out_path), profiles, progress)
+
+
+def _cluster_layout(layout: Layout, dst: Path, profiles: ProfileSet, progress: Callable[[int, int], None] | None) -> Summary:
+    total = Summary(warnings=list(layout.warnings))
+    ragged = RaggedRows(layout)
     line = 2  # first data row is line 2 of the file
     try:
-        with pa.OSFile(str(tmp), "wb") as sink:
-            writer = None
-            for batch, pos in prefetch(iter_batches(src)):
-                table, s = cluster_batch(batch, profiles, line)
-                line += batch.num_rows
-                if writer is None:
-                    writer = pacsv.CSVWriter(sink, table.schema, write_options=pacsv.WriteOptions(quoting_style="needed"))
-                writer.write_table(table)
-                total.rows += s.rows
-                total.codes.update(s.codes)
-                total.clusters.update(s.clusters)
-                total.red_rule_rows += s.red_rule_rows
+        with atomic_path(dst) as tmp, pa.OSFile(str(tmp), "wb") as sink:
+            writer = pacsv.CSVWriter(sink, OUTPUT_SCHEMA, write_options=pacsv.WriteOptions(quoting_style="needed"))
+            for batch, pos in prefetch(iter_batches(layout, ragged)):
+                lines, inserts = ragged.place(line, batch.num_rows)
+                table, s = cluster_batch(batch, profiles, lines)
+                start = 0
+                for k, row in inserts:  # rarely any: a clean block is written in one piece
+                    writer.write_table(table.slice(start, k - start))
+                    writer.write_table(ragged.table([row], line))
+                    total.add(ragged_summary(1))
+                    start = k
+                writer.write_table(table.slice(start))
+                line += batch.num_rows + len(inserts)
+                total.add(s)
                 if progress:
                     progress(pos, s.rows)
-            if writer is None:  # header only: still write the output header
-                sink.write((",".join(f'"{c}"' for c in OUTPUT) + "\n").encode())
-            else:
-                writer.close()
-        tmp.replace(dst)
-    except pa.ArrowInvalid as exc:
-        tmp.unlink(missing_ok=True)
-        raise UnreadableFile(f"{src}: {exc}") from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+            if ragged.pending:  # ragged rows after the last good row
+                writer.write_table(ragged.table(ragged.pending, line))
+                total.add(ragged_summary(len(ragged.pending)))
+            writer.close()
+    except NotUtf8:
         raise
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise UnreadableFile(arrow_message(layout.path, exc)) from None
     return total

@@ -8,7 +8,8 @@ record, or neighbouring clusters that are hard to tell apart).
 
 from __future__ import annotations
 
-import csv
+from openpbr.io.safe import atomic_path, write_csv_rows
+
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -98,10 +99,7 @@ class Agreement:
 
 
 def _write_csv(path: Path, header: Iterable[str], rows: Iterable[Iterable[object]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(list(header))
-        w.writerows(rows)
+    write_csv_rows(path, list(header), (list(r) for r in rows))  # atomic, ids Excel-safe
 
 
 def _fmt(v: object) -> str:
@@ -119,7 +117,8 @@ def write_report(directory: str | Path, agreement: Agreement, metadata: dict, sk
     dis = agreement.disagreements(50)
     _write_csv(files[2], ["clinician", "suggested", "rows", "share_of_clinician_cluster"], ([_fmt(v) for v in r.values()] for r in dis))
     _write_csv(files[3], ["line", "assessment_id", "code", "message"], ([s.line, s.assessment_id, s.code, s.message] for s in skipped))
-    files[4].write_text(markdown(agreement, metadata), encoding="utf-8")
+    with atomic_path(files[4]) as tmp:
+        tmp.write_text(markdown(agreement, metadata), encoding="utf-8")
     return files
 
 

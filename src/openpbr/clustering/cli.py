@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import typer
@@ -11,69 +12,72 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TransferSpeedColumn
 from rich.table import Table
 
-from openpbr.clustering.batch import Summary, UnreadableFile, cluster_file
 from openpbr.clustering.calibrate_cli import calibrate_command
-from openpbr.clustering.codes import DESCRIPTIONS, ResultCode
-from openpbr.clustering.profiles import load_profiles
-from openpbr.clustering.ratings import ITEM_CODES, Assessment, AssessmentError
+from openpbr.clustering.ratings import ITEM_CODES
+from openpbr.errors import InputError
+from openpbr.services.clustering import ClusterFileResult, Suggestion
 
 console = Console(stderr=True)
 
 
+def iso_date(text: str | None, option: str) -> date | None:
+    """An ISO date argument, or one line naming the option."""
+    if text is None or not text.strip():
+        return None
+    try:
+        if not text.isascii():
+            raise ValueError(text)
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"{option}: {text[:40]!r} is not a date; use YYYY-MM-DD") from None
+
+
 def cluster_command(
-    in_path: Path = typer.Option(..., "--in", help="Assessments CSV (assessment_id, item_01..item_13, item_08_type, hist_a..hist_e; optional assessed_on, psychosis_history, age, previous_cluster)."),
-    out_path: Path = typer.Option(..., "--out", help="Allocations CSV to write (one row per input row, same order)."),
+    in_path: Path = typer.Option(..., "--in", help="Assessments CSV (assessment_id, item_01..item_13, item_08_type, hist_a..hist_e; optional assessed_on, psychosis_history, age, previous_cluster). UTF-8, or cp1252 with a warning."),
+    out_path: Path = typer.Option(..., "--out", help="Allocations CSV to write (one row per input row, same order; missing folders are created)."),
     profiles_path: Path | None = typer.Option(None, "--profiles", help="Profile set YAML (default: the shipped provisional set)."),
     strict: bool = typer.Option(False, "--strict", help="Exit non-zero when any row could not be clustered."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar or summary."),
 ) -> None:
     """Suggest a care cluster for every assessment in a CSV file."""
-    try:
-        profiles = load_profiles(profiles_path)
-    except (OSError, ValueError) as exc:
-        console.print(f"[red]Cannot load profile set:[/red] {exc}")
-        raise typer.Exit(2)
+    from openpbr.services.clustering import cluster_csv, profile_set
+
+    profiles = profile_set(profiles_path)
     started = time.perf_counter()
-    try:
-        size = in_path.stat().st_size if in_path.exists() else 0
-        with Progress(
-            TextColumn("[bold]Clustering"), BarColumn(), TransferSpeedColumn(), TimeElapsedColumn(),
-            console=console, disable=quiet or size < (4 << 20), transient=True,
-        ) as bar:  # fmt: skip
-            task = bar.add_task("cluster", total=size)
-            summary = cluster_file(in_path, out_path, profiles, progress=lambda pos, rows: bar.update(task, completed=pos))
-    except UnreadableFile as exc:
-        console.print(f"[red]Unreadable input:[/red] {exc}", soft_wrap=True)
-        raise typer.Exit(2)
+    size = in_path.stat().st_size if in_path.is_file() else 0
+    with Progress(
+        TextColumn("[bold]Clustering"), BarColumn(), TransferSpeedColumn(), TimeElapsedColumn(),
+        console=console, disable=quiet or size < (4 << 20), transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("cluster", total=size)
+        result = cluster_csv(in_path, out_path, profiles, names_on=date.today(), progress=lambda pos, rows: bar.update(task, completed=pos))
+    for w in result.warnings:
+        console.print(f"warning: {w}", soft_wrap=True, markup=False, highlight=False)
     if not quiet:
-        print_summary(summary, profiles.ref, profiles.provisional, time.perf_counter() - started, out_path)
-    if strict and summary.bad_rows:
+        print_summary(result, time.perf_counter() - started)
+    if strict and result.bad_rows:
         raise typer.Exit(1)
 
 
-def print_summary(summary: Summary, ref: str, provisional: bool, seconds: float, out_path: Path) -> None:
+def print_summary(result: ClusterFileResult, seconds: float) -> None:
     out = Console()
-    out.print(f"Clustered {summary.rows:,} assessments in {seconds:.2f}s with profile set {ref}" + (" (provisional)" if provisional else ""), soft_wrap=True)
+    provisional = " (provisional)" if result.provisional else ""
+    out.print(f"Clustered {result.rows:,} assessments in {seconds:.2f}s with profile set {result.profile_set}{provisional}", soft_wrap=True)
     t = Table(title="Result codes", show_edge=False)
     t.add_column("code")
     t.add_column("rows", justify="right")
     t.add_column("meaning")
-    for code, n in sorted(summary.codes.items(), key=lambda kv: (-kv[1], kv[0])):
-        t.add_row(code, f"{n:,}", DESCRIPTIONS[ResultCode(code)])
+    for c in result.codes:
+        t.add_row(c.code, f"{c.rows:,}", c.meaning)
     out.print(t)
-    if summary.clusters:
-        from datetime import date
-
-        from openpbr.reference import builtin_dataset
-
-        names = builtin_dataset("clusters")
+    if result.clusters:
         c = Table(title="Suggested clusters", show_edge=False)
         for col, just in (("cluster", "left"), ("name", "left"), ("rows", "right")):
             c.add_column(col, justify=just)
-        for code, n in sorted(summary.clusters.items()):
-            c.add_row(code, names.resolve(code, date.today()).value["name"], f"{n:,}")
+        for k in result.clusters:
+            c.add_row(k.cluster, k.name, f"{k.rows:,}")
         out.print(c)
-    out.print(f"Rows whose candidates break a red rule: {summary.red_rule_rows:,}. Output: {out_path}", soft_wrap=True)
+    out.print(f"Rows whose candidates break a red rule: {result.red_rule_rows:,}. Output: {result.output}", soft_wrap=True)
 
 
 def explain_command(
@@ -88,36 +92,53 @@ def explain_command(
     as_json: bool = typer.Option(False, "--json", help="Print the full trace as JSON."),
 ) -> None:
     """Explain the suggestion for one assessment: fits, runners-up, red rules, review date."""
-    from openpbr.clustering.explain import render_allocation, row_from_file
-    from openpbr.clustering.suggest import suggest
+    from openpbr.services.clustering import assessment_from_file, profile_set, suggest_assessment
 
     if in_path is not None:
-        row = row_from_file(in_path, assessment_id)
-        if row is None:
-            console.print(f"[red]No row with assessment_id {assessment_id!r} in {in_path}[/red]")
-            raise typer.Exit(2)
+        row = assessment_from_file(in_path, assessment_id)
     elif ratings:
         values = [v.strip() for v in ratings.split(",")]
         if len(values) != len(ITEM_CODES):
-            console.print(f"[red]--ratings needs {len(ITEM_CODES)} values, got {len(values)}[/red]")
-            raise typer.Exit(2)
+            raise InputError(f"--ratings needs {len(ITEM_CODES)} values, got {len(values)}")
         row = dict(zip(ITEM_CODES, values))
         row.update(assessment_id="cli", assessed_on=assessed_on, psychosis_history=psychosis_history, age=age, previous_cluster=previous_cluster)
     else:
-        console.print("[red]Give --ratings or --in with --id[/red]")
-        raise typer.Exit(2)
-    try:
-        assessment = Assessment.from_mapping(row)
-    except AssessmentError as err:
-        console.print(f"[red]{err.code.value}[/red]: {err}")
+        raise InputError("give --ratings, or --in (with --id to choose the row)")
+    profiles = profile_set(profiles_path)
+    suggestion = suggest_assessment(row, profiles)
+    if suggestion.problems:
+        console.print(f"{suggestion.result_code}: {suggestion.message}", markup=False, highlight=False)
         raise typer.Exit(1)
-    allocation = suggest(assessment, load_profiles(profiles_path))
     if as_json:
         import json
 
-        sys.stdout.write(json.dumps(allocation.trace | {"message": allocation.message}, indent=2, default=str) + "\n")
+        sys.stdout.write(json.dumps(suggestion.trace | {"message": suggestion.message}, indent=2, default=str) + "\n")
     else:
-        render_allocation(Console(), assessment, allocation, load_profiles(profiles_path))
+        render_suggestion(Console(), suggestion)
+
+
+def render_suggestion(out: Console, s: "Suggestion") -> None:
+    out.print(f"[bold]Assessment {s.assessment_id}[/bold]  result: [bold]{s.result_code}[/bold]")
+    out.print(s.message)
+    if s.cluster:
+        out.print(f"Super class: {s.super_class or '-'}   Suggested cluster: [bold]{s.cluster}[/bold]   fit {s.fit:.3f}")
+    if s.review_due:
+        out.print(f"Review due by: {s.review_due.isoformat()} (maximum review period for cluster {s.cluster})")
+    if s.candidates:
+        t = Table(title="Candidates", show_edge=False)
+        for col in ("rank", "cluster", "name", "fit", "red rules broken"):
+            t.add_column(col)
+        for c in s.candidates:
+            t.add_row(str(c.rank), c.cluster, c.name, f"{c.fit:.3f}", "; ".join(r.reason for r in c.red_rules) or "none")
+        out.print(t)
+        t = Table(title=f"Ratings against the profile of cluster {s.candidates[0].cluster}", show_edge=False)
+        for col in ("item", "short label", "rating", "band"):
+            t.add_column(col)
+        for i in s.items:
+            t.add_row(i.item, i.label, "9 (not known)" if i.rating is None else str(i.rating), i.band)
+        out.print(t)
+    note = "provisional (derived, not the national grid)" if s.provisional else "local"
+    out.print(f"Profile set {s.profile_set}: {note}. This is decision support: the clinician chooses the cluster and records a reason when it differs.")
 
 
 def reference_command(
@@ -125,27 +146,24 @@ def reference_command(
     on: str | None = typer.Option(None, help="Show entries in force on this ISO date (default: all history)."),
 ) -> None:
     """Show shipped reference data with its provenance and version."""
-    from datetime import date
-
-    from openpbr.reference import builtin_dataset, builtin_path
+    from openpbr.services.clustering import list_reference_datasets, reference_dataset
 
     out = Console()
+    day = iso_date(on, "--on")  # checked first, so a bad date is refused even when only listing
     if not dataset:
         t = Table(title="Reference datasets", show_edge=False)
         for col in ("name", "dataset", "version", "entries"):
             t.add_column(col)
-        for p in sorted(builtin_path("reference").glob("*.yaml")):
-            ds = builtin_dataset(p.stem)
-            t.add_row(p.stem, ds.dataset, ds.version, str(len(ds.entries)))
+        for d in list_reference_datasets():
+            t.add_row(d.name, d.dataset, d.version, str(d.entries))
         out.print(t)
         return
-    ds = builtin_dataset(dataset)
+    ds = reference_dataset(dataset, day)
     t = Table(title=f"{ds.ref}", show_edge=False)
     for col in ("key", "valid from", "valid to", "value", "source"):
         t.add_column(col, overflow="fold")
-    entries = list(ds.in_force(date.fromisoformat(on))) if on else [e for k in ds.keys() for e in ds.history(k)]
-    for e in entries:
-        t.add_row(e.key, str(e.valid_from), str(e.valid_to or ""), str(e.value), e.provenance.label())
+    for e in ds.items:
+        t.add_row(e.key, str(e.valid_from), str(e.valid_to or ""), str(e.value), e.source)
     out.print(t)
 
 
@@ -157,13 +175,9 @@ def confirm_command(
     strict: bool = typer.Option(False, "--strict", help="Exit non-zero when any decision was refused."),
 ) -> None:
     """Record clinicians' decisions: an override needs a reason when it differs from the suggestion or breaks a red rule."""
-    from openpbr.clustering.confirm import confirm_file
+    from openpbr.services.clustering import confirm_csv, profile_set
 
-    for p in (in_path, decisions):
-        if not p.is_file():
-            console.print(f"[red]Unreadable input:[/red] {p}: no such file")
-            raise typer.Exit(2)
-    counts = confirm_file(in_path, decisions, out_path, load_profiles(profiles_path))
+    counts = confirm_csv(in_path, decisions, out_path, profile_set(profiles_path))
     t = Table(title="Clinician decisions", show_edge=False)
     t.add_column("decision")
     t.add_column("rows", justify="right")

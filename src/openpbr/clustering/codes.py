@@ -20,6 +20,8 @@ class ResultCode(str, Enum):
     INSUFFICIENT_RATINGS = "INSUFFICIENT_RATINGS"
     AGE_OUT_OF_SCOPE = "AGE_OUT_OF_SCOPE"
     NO_PROFILE_IN_FORCE = "NO_PROFILE_IN_FORCE"
+    INVALID_ASSESSMENT_ID = "INVALID_ASSESSMENT_ID"  # control characters, or longer than MAX_ID_LENGTH
+    RAGGED_ROW = "RAGGED_ROW"  # too few or too many fields: nothing in the row can be trusted
 
     @property
     def clustered(self) -> bool:
@@ -38,11 +40,15 @@ DESCRIPTIONS: dict[ResultCode, str] = {
     ResultCode.INSUFFICIENT_RATINGS: "Too many items are rated 9 (not known) to suggest a cluster.",
     ResultCode.AGE_OUT_OF_SCOPE: "Age is below the profile set's minimum age for adult clustering.",
     ResultCode.NO_PROFILE_IN_FORCE: "The profile set is not in force on the assessment date.",
+    ResultCode.INVALID_ASSESSMENT_ID: "assessment_id holds a NUL or other control character, or is too long.",
+    ResultCode.RAGGED_ROW: "The row has more or fewer fields than the header, so no field can be trusted.",
 }
 
 # When a row has several problems the first in this order names the row.
 PRECEDENCE: tuple[ResultCode, ...] = (
+    ResultCode.RAGGED_ROW,
     ResultCode.MISSING_ASSESSMENT_ID,
+    ResultCode.INVALID_ASSESSMENT_ID,
     ResultCode.MISSING_RATING,
     ResultCode.INVALID_RATING,
     ResultCode.INVALID_PROBLEM_TYPE,

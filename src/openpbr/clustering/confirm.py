@@ -10,6 +10,7 @@ file can feed ``openpbr calibrate`` directly.
 from __future__ import annotations
 
 import csv
+import io
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -18,6 +19,7 @@ from openpbr.clustering.decision import DecisionCode, DecisionError, decide
 from openpbr.clustering.profiles import ProfileSet
 from openpbr.clustering.ratings import ITEM_CODES, Assessment, AssessmentError
 from openpbr.clustering.suggest import suggest
+from openpbr.io.safe import write_csv_rows
 
 OUTPUT = (
     "assessment_id", "suggested", "chosen", "decision", "red_rules_broken", "override_reason",
@@ -25,30 +27,34 @@ OUTPUT = (
 )  # fmt: skip
 
 
-def confirm_file(assessments: Path, decisions: Path, out: Path, profiles: ProfileSet) -> Counter:
-    with decisions.open(newline="", encoding="utf-8-sig") as f:
-        wanted = {row.get("assessment_id", "").strip(): (n, row) for n, row in enumerate(csv.DictReader(f), start=2)}
-    counts: Counter = Counter()
-    tmp = out.with_name(out.name + ".part")
+def read_rows(path: Path) -> list[dict]:
+    """Rows of a small CSV as dicts with lower-case header names; UTF-8 (BOM or not) or cp1252."""
+    data = path.read_bytes()
     try:
-        with assessments.open(newline="", encoding="utf-8-sig") as f, tmp.open("w", newline="", encoding="utf-8") as g:
-            w = csv.DictWriter(g, fieldnames=OUTPUT, extrasaction="ignore")
-            w.writeheader()
-            for row in csv.DictReader(f):
-                aid = (row.get("assessment_id") or "").strip()
-                if aid not in wanted:
-                    continue
-                line, d = wanted.pop(aid)
-                result = _confirm_one(row, d, line, profiles)
-                counts[result["decision"]] += 1
-                w.writerow(result)
-            for aid, (line, d) in wanted.items():
-                counts["UNKNOWN_ASSESSMENT"] += 1
-                w.writerow({"assessment_id": aid, "decision": "UNKNOWN_ASSESSMENT", "message": f"decisions line {line}: no assessment with this id"})
-        tmp.replace(out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [h.strip().lower() for h in next(reader, [])]
+    return [dict(zip(header, fields)) for fields in reader if fields]
+
+
+def confirm_file(assessments: Path, decisions: Path, out: Path, profiles: ProfileSet) -> Counter:
+    wanted = {(row.get("assessment_id") or "").strip(): (n, row) for n, row in enumerate(read_rows(decisions), start=2)}
+    counts: Counter = Counter()
+    rows = []
+    for row in read_rows(assessments):
+        aid = (row.get("assessment_id") or "").strip()
+        if aid not in wanted:
+            continue
+        line, d = wanted.pop(aid)
+        result = _confirm_one(row, d, line, profiles)
+        counts[result["decision"]] += 1
+        rows.append(result)
+    for aid, (line, d) in wanted.items():
+        counts["UNKNOWN_ASSESSMENT"] += 1
+        rows.append({"assessment_id": aid, "decision": "UNKNOWN_ASSESSMENT", "message": f"decisions line {line}: no assessment with this id"})
+    write_csv_rows(out, OUTPUT, ([r.get(c, "") for c in OUTPUT] for r in rows))
     return counts
 
 

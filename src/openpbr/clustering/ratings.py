@@ -31,6 +31,20 @@ PROBLEM_TYPES: frozenset[str] = frozenset("ABCDEFGHIJ")
 CLUSTER_CODES: tuple[str, ...] = tuple(f"{n:02d}" for n in range(0, 22))
 ALLOCATABLE_CLUSTERS: tuple[str, ...] = tuple(c for c in CLUSTER_CODES if c != "09")
 SCORED_CLUSTERS: tuple[str, ...] = tuple(c for c in ALLOCATABLE_CLUSTERS if c != "00")
+MAX_ID_LENGTH = 64  # pseudonymous ids are short; a longer one is a mis-pasted cell, not an id
+CONTROL_CHARACTERS = frozenset(chr(c) for c in (*range(0x20), 0x7F))
+
+
+def ascii_digits(text: str) -> bool:
+    """Digits 0-9 only: ``str.isdigit`` also accepts Arabic-Indic and superscript digits."""
+    return text.isascii() and text.isdigit()
+
+
+def shown(text: str, limit: int = 24) -> str:
+    """A value as quoted in a message: repr (so control characters show), clipped when long."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text):,} characters)"
 
 
 @dataclass(frozen=True)
@@ -66,9 +80,9 @@ def first_code(errors: list[FieldError]) -> ResultCode:
 def cluster_code(value: object) -> str:
     """Normalise a cluster code to two digits ("4" -> "04"); reject anything else."""
     text = str(value).strip()
-    if text.isdigit() and len(text) <= 2 and f"{int(text):02d}" in CLUSTER_CODES:
+    if ascii_digits(text) and len(text) <= 2 and f"{int(text):02d}" in CLUSTER_CODES:
         return f"{int(text):02d}"
-    raise ValueError(f"{value!r} is not a cluster code 00-21")
+    raise ValueError(f"{shown(text)} is not a cluster code 00-21")
 
 
 @dataclass(frozen=True)
@@ -122,19 +136,23 @@ class Assessment:
                 errors.append(FieldError(ResultCode.MISSING_RATING, code, "blank (use 9 for not known)"))
                 ratings.append(NOT_KNOWN)
                 continue
-            value = int(text) if text.isdigit() else -1
+            value = int(text) if ascii_digits(text) and len(text) < 4 else -1
             if value not in VALID_RATINGS:
-                errors.append(FieldError(ResultCode.INVALID_RATING, code, f"{text!r} is not a rating (0-4, or 9 for not known)"))
+                errors.append(FieldError(ResultCode.INVALID_RATING, code, f"{shown(text)} is not a rating (0-4, or 9 for not known)"))
                 value = NOT_KNOWN
             ratings.append(value)
         t = str(row.get("item_08_type", "") or "").strip().upper() or None
         if t is not None and t not in PROBLEM_TYPES:
-            errors.append(FieldError(ResultCode.INVALID_PROBLEM_TYPE, "item_08_type", f"{t!r} is not a problem type A-J"))
+            errors.append(FieldError(ResultCode.INVALID_PROBLEM_TYPE, "item_08_type", f"{shown(t)} is not a problem type A-J"))
             t = None
         context, ctx_errors = parse_context(row)
         errors.extend(ctx_errors)
         if not aid:
             errors.append(FieldError(ResultCode.MISSING_ASSESSMENT_ID, "assessment_id", "blank"))
+        elif len(aid) > MAX_ID_LENGTH:
+            errors.append(FieldError(ResultCode.INVALID_ASSESSMENT_ID, "assessment_id", f"{len(aid):,} characters; at most {MAX_ID_LENGTH}"))
+        elif not CONTROL_CHARACTERS.isdisjoint(aid):
+            errors.append(FieldError(ResultCode.INVALID_ASSESSMENT_ID, "assessment_id", "contains a NUL or other control character"))
         if errors:
             raise AssessmentError(errors)
         return cls(ratings=tuple(ratings), item_08_type=t, assessment_id=aid, context=context)
@@ -150,25 +168,27 @@ def parse_context(row: Mapping[str, object]) -> tuple[Context, list[FieldError]]
     assessed_on = None
     if t := text("assessed_on"):
         try:
+            if not t.isascii():
+                raise ValueError(t)
             assessed_on = date.fromisoformat(t)
         except ValueError:
-            errors.append(FieldError(ResultCode.INVALID_CONTEXT, "assessed_on", f"{t!r} is not an ISO date (YYYY-MM-DD)"))
+            errors.append(FieldError(ResultCode.INVALID_CONTEXT, "assessed_on", f"{shown(t)} is not an ISO date (YYYY-MM-DD)"))
     psychosis = None
     if t := text("psychosis_history"):
         if t.upper() in ("Y", "N"):
             psychosis = t.upper() == "Y"
         else:
-            errors.append(FieldError(ResultCode.INVALID_CONTEXT, "psychosis_history", f"{t!r} is not Y or N"))
+            errors.append(FieldError(ResultCode.INVALID_CONTEXT, "psychosis_history", f"{shown(t)} is not Y or N"))
     age = None
     if t := text("age"):
-        if t.isdigit() and 0 <= int(t) <= 125:
+        if ascii_digits(t) and len(t) <= 3 and int(t) <= 125:
             age = int(t)
         else:
-            errors.append(FieldError(ResultCode.INVALID_CONTEXT, "age", f"{t!r} is not an age in whole years (0-125)"))
+            errors.append(FieldError(ResultCode.INVALID_CONTEXT, "age", f"{shown(t)} is not an age in whole years (0-125)"))
     previous = None
     if t := text("previous_cluster"):
         try:
             previous = cluster_code(t)
         except ValueError:
-            errors.append(FieldError(ResultCode.INVALID_CONTEXT, "previous_cluster", f"{t!r} is not a cluster code 00-21"))
+            errors.append(FieldError(ResultCode.INVALID_CONTEXT, "previous_cluster", f"{shown(t)} is not a cluster code 00-21"))
     return Context(assessed_on=assessed_on, psychosis_history=psychosis, age=age, previous_cluster=previous), errors

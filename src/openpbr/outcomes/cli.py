@@ -13,19 +13,20 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from openpbr.cli_args import DB, parse_month_or_date, parse_window
+
 app = typer.Typer(help="Outcomes, quality indicators, SPC charts and gaming detection.", no_args_is_help=True)
 console = Console()
 
 FROM = typer.Option(..., "--from", help="first month, YYYY-MM or YYYY-MM-DD")
 TO = typer.Option(..., "--to", help="last month, YYYY-MM or YYYY-MM-DD (the whole month is included)")
-DB = typer.Option(None, "--db", help="records database URL")
 CSV = typer.Option(None, "--csv", help="folder of CSV extracts (episodes, cluster_periods, assessments, accommodation)")
 SYN = typer.Option(None, "--synthetic", help="use the seeded synthetic gaming trust with this seed")
 
 
 def _month_start(text: str) -> date:
-    parts = [int(p) for p in text.split("-")]
-    return date(parts[0], parts[1], 1)
+    d = parse_month_or_date(text)
+    return date(d.year, d.month, 1)
 
 
 def _month_end(text: str) -> date:
@@ -36,13 +37,15 @@ def _month_end(text: str) -> date:
 def _inputs(db: Optional[str], csv: Optional[Path], synthetic: Optional[int], start: date, end: date):
     from openpbr.outcomes.inputs import OutcomeInputs
 
+    parse_window(start, end, inclusive=True)
     chosen = [x is not None for x in (db, csv, synthetic)]
-    if sum(chosen) != 1:
-        raise typer.BadParameter("give exactly one of --db, --csv or --synthetic")
-    if db:
+    if sum(chosen) > 1:
+        raise typer.BadParameter("give at most one of --db, --csv or --synthetic (default: the database)")
+    if not (csv or synthetic is not None):  # the one default database, as every other command
+        from openpbr.db import require_database
         from openpbr.outcomes.records_adapter import read_inputs
 
-        return read_inputs(db, start, end)
+        return read_inputs(require_database(db), start, end)
     if csv:
         return OutcomeInputs.read_csv(csv)
     from openpbr.outcomes.synthetic import gaming_trust

@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from openpbr import errors
 from openpbr.clustering.ratings import ITEM_CODES
 
 EPISODE_COLUMNS = {
@@ -73,8 +74,8 @@ REQUIRED = {
 }
 
 
-class InputError(ValueError):
-    """An input table is missing a required column or has the wrong type."""
+class InputError(errors.InputError, ValueError):
+    """An input table is missing a required column or has the wrong type (a user's error: exit 2, one line)."""
 
 
 def conform(name: str, table: pa.Table) -> pa.Table:

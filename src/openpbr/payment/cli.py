@@ -10,21 +10,24 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from openpbr.cli_args import DB_EXISTING, DB_HELP, month_window, parse_date, parse_window
+
 app = typer.Typer(help="Prices, contracts and settlement.", no_args_is_help=True)
 console = Console()
 
 
 def _month(m: str) -> tuple[date, date]:
-    y, mo = (int(x) for x in m.split("-"))
-    return date(y, mo, 1), (date(y + 1, 1, 1) if mo == 12 else date(y, mo + 1, 1))
+    return month_window(m)
 
 
 def _window(month: Optional[str], start: Optional[str], end: Optional[str]) -> tuple[date, date]:
+    if month and (start or end):
+        raise typer.BadParameter("give --month YYYY-MM, or --start and --end, not both")
     if month:
         return _month(month)
     if not (start and end):
         raise typer.BadParameter("give --month YYYY-MM, or --start and --end (end exclusive)")
-    return date.fromisoformat(start), date.fromisoformat(end)
+    return parse_window(start, end)
 
 
 def _contracts(path: Optional[Path]):
@@ -35,20 +38,37 @@ def _contracts(path: Optional[Path]):
 
 def _bundle(activity: Optional[Path], db: Optional[str], start: date, end: date, demo_people: int):
     if db:
+        from openpbr.db import require_database
         from openpbr.payment.records_source import bundle_from_records
 
-        bundle = bundle_from_records(db, start, end)
+        bundle = bundle_from_records(require_database(db), start, end)
     elif activity:
         from openpbr.payment.activity import load_bundle
 
         bundle = load_bundle(activity)
     else:
         bundle = demo_bundle(demo_people)
-    if activity and db and (activity / "indicator_results.csv").exists():
-        from openpbr.payment.activity import read_csv
+    if activity and db:
+        from openpbr.payment.activity import read_activity
 
-        bundle.indicator_results = read_csv(activity / "indicator_results.csv")
+        found = [p for p in (activity / "indicator_results.csv", activity / "indicator_results.parquet") if p.is_file()]
+        if found:
+            r = read_activity(found[0], "indicator_results")
+            bundle.indicator_results = r.table
+            bundle.rejected += r.issues
+            bundle.warnings += r.warnings
+    _report_activity(bundle)
     return bundle
+
+
+def _report_activity(bundle) -> None:
+    """File-level warnings and a count of refused rows (each is a named line on the exceptions statement)."""
+    err = Console(stderr=True)
+    for w in bundle.warnings:
+        err.print(f"warning: {w}", markup=False, highlight=False)
+    if bundle.rejected:
+        err.print(f"warning: {len(bundle.rejected)} activity row issue(s): not paid, listed on the exceptions "
+                  f"statement; first: {bundle.rejected[0]}", markup=False, highlight=False)
 
 
 DEMO_COMMISSIONERS = ["ICB-A", "ICB-B", "ICB-C", "LA-D", "ICB-E"]
@@ -101,7 +121,7 @@ def prices_cmd(schedule: str = typer.Argument("payment_cluster_prices_demo", hel
     t = Table(title=f"{s.ref}  status {s.status.value}", title_justify="left")
     for c in ("key", "from", "to", "value", "source"):
         t.add_column(c)
-    entries = s.dataset.in_force(date.fromisoformat(on)) if on else s.dataset.entries
+    entries = s.dataset.in_force(parse_date(on)) if on else s.dataset.entries
     for e in entries:
         t.add_row(e.key, str(e.valid_from), str(e.valid_to or ""), str(e.value), e.provenance.label())
     console.print(t)
@@ -122,7 +142,7 @@ def settle_cmd(
     end: Optional[str] = typer.Option(None, help="day after the last (ISO, exclusive)"),
     contracts: Optional[Path] = typer.Option(None, help="contract folder (default: the demo contracts)"),
     activity: Optional[Path] = typer.Option(None, help="folder of activity CSV files"),
-    db: Optional[str] = typer.Option(None, help="records database URL to read cluster periods from"),
+    db: Optional[str] = typer.Option(None, "--db", help=f"Records database to settle from. {DB_HELP}"),
     mode: str = typer.Option("live", help="live (Live prices only) or shadow"),
     save: Optional[str] = typer.Option(None, help="database URL to store the run in (one transaction)"),
     csv: Optional[Path] = typer.Option(None, help="write statements as CSV"),
@@ -164,7 +184,7 @@ def reconcile_cmd(
     end: str = typer.Option(..., help="day after its last day"),
     contracts: Optional[Path] = typer.Option(None),
     activity: Optional[Path] = typer.Option(None),
-    db: Optional[str] = typer.Option(None),
+    db: Optional[str] = typer.Option(None, "--db", help=f"Records database to settle from. {DB_HELP}"),
     mode: str = typer.Option("live"),
     save: Optional[str] = typer.Option(None),
     csv: Optional[Path] = typer.Option(None),
@@ -174,7 +194,7 @@ def reconcile_cmd(
     """In-year or year-end reconciliation: settle each month, then the whole period, and show the difference."""
     from openpbr.payment.settle import month_windows, reconcile, settle
 
-    a, b = date.fromisoformat(start), date.fromisoformat(end)
+    a, b = parse_window(start, end)
     cs = _contracts(contracts)
     bundle = _bundle(activity, db, a, b, demo_people)
     months = [settle(cs, bundle, m0, m1, mode) for m0, m1 in month_windows(a, b)]
@@ -199,7 +219,7 @@ def whatif_cmd(
     """Same activity under block, cluster tariff and capitation; and the effect of a price change."""
     from openpbr.payment import whatif
 
-    a, b = date.fromisoformat(start), date.fromisoformat(end)
+    a, b = parse_window(start, end)
     bundle = _bundle(activity, None, a, b, demo_people)
     out.mkdir(parents=True, exist_ok=True)
     rows = whatif.compare_models(bundle, provider, commissioner, a, b, block, capitation)
@@ -220,21 +240,15 @@ def whatif_cmd(
 @app.command("demo-activity")
 def demo_activity_cmd(out: Path = typer.Argument(Path("demo-activity")), people: int = typer.Option(20_000)):
     """Write the demo trust's synthetic activity as CSV files (the input format of `settle --activity`)."""
-    import pyarrow.csv as pacsv
+    from openpbr.payment.activity import screen, write_bundle
 
-    out.mkdir(parents=True, exist_ok=True)
-    b = demo_bundle(people)
-    from openpbr.payment.activity import TABLES
-
-    for name in TABLES:
-        t = getattr(b, name)
-        if t is not None:
-            pacsv.write_csv(t, out / f"{name}.csv")
-            console.print(f"{out / (name + '.csv')}: {t.num_rows} rows")
+    b = screen(demo_bundle(people))  # typed as the reader types them, so the files settle exactly as in memory
+    for path in write_bundle(b, out):
+        console.print(f"{path}: {getattr(b, path.stem).num_rows} rows")
 
 
 @app.command("runs")
-def runs_cmd(db: str = typer.Option(..., help="database URL")):
+def runs_cmd(db: Optional[str] = DB_EXISTING):
     """List stored settlement runs."""
     from openpbr.payment.money import fmt
     from openpbr.payment.store import list_runs

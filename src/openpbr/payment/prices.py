@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from openpbr.errors import InputError
 from openpbr.reference import Dataset, Entry, builtin_path, parse_dataset
 
 EPOCH = np.datetime64("1970-01-01", "D")
@@ -77,7 +78,24 @@ def load_schedule(name_or_path: str) -> PriceSchedule:
             if cand.exists():
                 p = cand
                 break
+        else:
+            raise InputError(
+                f"no price schedule named {name_or_path!r}; known: {', '.join(schedule_names())} (or give a YAML file)",
+                code="UNKNOWN_SCHEDULE",
+            )
+    if not p.is_file():
+        raise InputError(f"price schedule file {p} does not exist", code="UNKNOWN_SCHEDULE")
     return parse_schedule(p.read_text(encoding="utf-8"), str(p))
+
+
+def schedule_names() -> list[str]:
+    """Shipped price schedules: the reference datasets that carry a ``status``."""
+    names = []
+    for folder in ("reference", "payment"):
+        for f in sorted(builtin_path(folder).glob("*.yaml")):
+            if f.stem.startswith("payment_") and "status:" in f.read_text(encoding="utf-8"):
+                names.append(f.stem)
+    return names
 
 
 def to_days(values) -> np.ndarray:

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from openpbr import __version__
-from openpbr.payment.activity import ActivityBundle, col_days, col_str
+from openpbr.payment.activity import ActivityBundle, col_days, col_str, rejected_lines, screen
 from openpbr.payment.calendar import months_started, overlap
 from openpbr.payment.codes import PayCode
 from openpbr.payment.context import Context, Window
@@ -139,6 +139,7 @@ def settle_contract(contract: Contract, window: Window, mode: str, tables: dict,
 def settle(contracts: list[Contract], bundle: ActivityBundle, start: date, end: date, mode: str = "live") -> SettlementRun:
     """Settle every contract for [start, end). Pure: no side effects, same inputs -> same run."""
     window = Window(start, end)
+    screen(bundle)  # rows the declared tables refuse are set aside, to be shown as unpaid lines
     key, inputs = run_key(contracts, bundle, window, mode)
     if not bundle._parts:  # partition once per bundle, reuse for every month settled from it
         bundle._parts.update({name: partition(getattr(bundle, name)) for name in ACTIVITY_TABLES})
@@ -153,6 +154,7 @@ def settle(contracts: list[Contract], bundle: ActivityBundle, start: date, end: 
         if det:
             details[c.contract_id] = det
     exceptions = non_contract(contracts, parts, window)
+    exceptions.lines += rejected_lines(bundle, start, end, NON_CONTRACT)
     return SettlementRun(key, window, mode, statements, exceptions, details, inputs)
 
 

@@ -3,9 +3,15 @@
 Each entry's hash is SHA-256 over the previous entry's hash and the entry's
 own fields (canonical JSON). Changing, deleting or re-ordering any stored
 entry breaks every later link, which :func:`verify` reports. Deleting the
-newest entries leaves a shorter valid chain: keep the head hash that
-``verify`` prints (e.g. in the month report) and pass it back as
-``expect_head`` to detect that too.
+newest entries (or emptying the table) would leave a shorter valid chain, so
+the database also keeps ``audit_head``: the newest entry's sequence number and
+hash, moved forward by a trigger on every append and refusing to move back or
+be deleted. :func:`verify` checks the chain ends exactly there. ``expect_head``
+(a head hash recorded elsewhere) remains as a further, outside check.
+
+The triggers refuse UPDATE, DELETE and (PostgreSQL) TRUNCATE of the log for
+the application's role; docs/records.md gives the database roles that keep the
+application from dropping them.
 
 Entries are written in the same transaction as the change they describe, so
 an entry exists exactly when its change was committed. Payloads carry
@@ -23,10 +29,11 @@ from typing import Any, Iterable
 from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
 
-from openpbr.records.models import AuditEntry
+from openpbr.records.models import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
 AUDIT = AuditEntry.__table__
+HEAD = AuditHead.__table__
 _PG_CHAIN_LOCK = 7_201_001  # advisory lock id: one appender at a time on PostgreSQL
 
 
@@ -110,6 +117,15 @@ def verify(db: Session | Connection, expect_head: str | None = None, batch: int 
         if h != r.hash:
             return ChainReport(False, checked, prev, r.seq, "entry content does not match its hash (entry altered)")
         prev, expected_seq, checked = r.hash, expected_seq + 1, checked + 1
+    anchor = conn.execute(select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.id == 1)).first()
+    if anchor is None:
+        return ChainReport(False, checked, prev, None, "the audit head anchor is missing (log or anchor tampered with)")
+    if (anchor.seq, anchor.hash) != (checked, prev):
+        if anchor.seq > checked:
+            reason = f"entries {checked + 1} to {anchor.seq} are missing: the log was truncated or its newest entries removed"
+        else:
+            reason = "chain ends at a different entry than the audit head anchor records (log rewritten?)"
+        return ChainReport(False, checked, prev, checked + 1 if anchor.seq > checked else None, reason)
     if expect_head is not None and expect_head != prev:
         return ChainReport(False, checked, prev, None, "chain ends at a different head than expected (newest entries removed?)")
     return ChainReport(True, checked, prev)

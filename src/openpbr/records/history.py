@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 from openpbr.clustering.ratings import ITEM_CODES
+from openpbr.io.safe import write_table_csv
 from openpbr.records import extract
 
 
@@ -39,5 +39,5 @@ def confirmed_history(db: extract.Db, start: date, end: date) -> pa.Table:
 
 def write_history(db: extract.Db, start: date, end: date, out: Path) -> int:
     table = confirmed_history(db, start, end)
-    pacsv.write_csv(table, str(out), write_options=pacsv.WriteOptions(quoting_style="needed"))
+    write_table_csv(table, out)  # atomic, Excel-safe, bare headers
     return table.num_rows

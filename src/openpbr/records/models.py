@@ -257,5 +257,19 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
+class AuditHead(Base):
+    """The newest audit entry's sequence number and hash, moved forward by a trigger on every append.
+
+    Its own triggers refuse moving it back, deleting or truncating it, so
+    ``verify`` can tell a truncated or shortened chain from an intact one.
+    """
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+
 # Relationships used by the process service (kept light: reads go through Core).
 ClusterPeriod.assessment = relationship(Assessment, lazy="joined", viewonly=True)

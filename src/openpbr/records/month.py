@@ -11,6 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from openpbr.io.safe import atomic_open
 from openpbr.records import extract
 from openpbr.records.extract import Db
 from openpbr.records.worklist import review_worklist, summarise
@@ -73,7 +74,6 @@ def run_month(db: Db, month: str, *, provider: str | None = None) -> MonthReport
 def write_markdown(report: MonthReport, path: str | Path, max_rows: int = 200) -> Path:
     """Markdown report: summary, allocations by cluster, per-team review counts, overdue list (pseudonymous ids)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     lines = [
         f"# Trust month {report.month}",
         "",
@@ -111,5 +111,6 @@ def write_markdown(report: MonthReport, path: str | Path, max_rows: int = 200) -
         "Review due dates use the maximum cluster review periods [V]; care transition rules [U] and care packages [D] are provisional reference data.",
         "",
     ]
-    path.write_text("\n".join(lines), encoding="utf-8")
+    with atomic_open(path) as fh:  # folders created; never half-written
+        fh.write("\n".join(lines))
     return path

@@ -18,8 +18,8 @@ def normalise_nhs_number(value: object) -> str:
     text = "" if value is None else str(value).strip().replace(" ", "").replace("-", "")
     if not text:
         raise InvalidNHSNumber("NHS number is blank")
-    if len(text) != 10 or not text.isdigit():
-        raise InvalidNHSNumber("NHS number must be 10 digits")
+    if len(text) != 10 or not (text.isascii() and text.isdigit()):  # '٩'.isdigit() is True: only 0-9 may count
+        raise InvalidNHSNumber("NHS number must be 10 digits 0-9")
     if not nhs_number.is_valid(text):
         raise InvalidNHSNumber("NHS number fails the mod-11 checksum")
     return text

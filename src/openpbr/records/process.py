@@ -26,6 +26,7 @@ from openpbr.clustering import Allocation, Context, DecisionCode, DecisionError,
 from openpbr.clustering import Assessment as MHCTAssessment
 from openpbr.clustering.ratings import cluster_code
 from openpbr.db import ConflictError, is_unique_violation
+from openpbr.errors import InputError, NotFound
 from openpbr.records import audit
 from openpbr.records.careplans import check_transition, package_for
 from openpbr.records.models import (
@@ -44,12 +45,18 @@ from openpbr.records.models import (
 from openpbr.reference import builtin_dataset
 
 
-class ProcessError(ValueError):
+class ProcessError(InputError, ValueError):
     """The step cannot be recorded as asked; the message says what is missing."""
+
+    code = "NOT_RECORDED"
 
 
 class ReasonRequired(ProcessError):
-    pass
+    code = "REASON_REQUIRED"
+
+
+PERIOD_CONFLICT = ("someone else changed this person's cluster period; nothing was saved; "
+                   "reload and decide again")
 
 
 ANY = object()  # allocate(): no expectation about the open period
@@ -58,7 +65,7 @@ ANY = object()  # allocate(): no expectation about the open period
 def person(session: Session, pseudo_id: str) -> ServiceUser:
     su = session.scalar(select(ServiceUser).where(ServiceUser.pseudo_id == pseudo_id))
     if su is None:
-        raise ProcessError(f"no service user {pseudo_id}")
+        raise NotFound(f"no service user {pseudo_id}")
     return su
 
 
@@ -86,17 +93,30 @@ def record_assessment(
     ratings: tuple[int, ...],
     item_08_type: str | None = None,
     team: Team | None = None,
+    actor: str | None = None,
 ) -> Assessment:
     if reason not in ASSESSMENT_REASONS:
         raise ProcessError(f"reason must be one of {', '.join(ASSESSMENT_REASONS)}")
-    MHCTAssessment(ratings=tuple(ratings), item_08_type=item_08_type, assessment_id=clust_id)  # validates ratings
+    try:
+        MHCTAssessment(ratings=tuple(ratings), item_08_type=item_08_type, assessment_id=clust_id)  # validates ratings
+    except ValueError as exc:
+        raise ProcessError(str(exc)) from None
+    if session.scalar(select(Assessment.id).where(Assessment.clust_id == clust_id)) is not None:
+        raise ProcessError(f"assessment id {clust_id} is already recorded: give each assessment its own id",
+                           code="DUPLICATE_CLUST_ID")
     a = Assessment(
         clust_id=clust_id, service_user_id=su.id, team_id=team.id if team else None, assessor=assessor,
         assessed_on=assessed_on, reason=reason, item_08_type=item_08_type, **dict(zip(ITEM_COLUMNS, ratings)),
     )
     session.add(a)
-    session.flush()
-    audit.record(session, assessor, "assessment", "assessment", clust_id, person=su.pseudo_id,
+    try:
+        session.flush()
+    except IntegrityError as exc:  # saved by someone else since the check above
+        if is_unique_violation(exc):
+            raise ProcessError(f"assessment id {clust_id} is already recorded: give each assessment its own id",
+                               code="DUPLICATE_CLUST_ID") from None
+        raise
+    audit.record(session, actor or assessor, "assessment", "assessment", clust_id, person=su.pseudo_id,
                  assessed_on=assessed_on, reason=reason, ratings=list(ratings), item_08_type=item_08_type)
     return a
 
@@ -133,16 +153,22 @@ def allocate(
     override_reason: str | None = None,
     transition_reason: str | None = None,
     based_on: ClusterPeriod | None | object = ANY,
+    actor: str | None = None,
 ) -> AllocationResult:
     """Confirm or override the suggestion for assessment ``a`` and open the new cluster period.
 
     ``based_on`` is the open period (or None) the clinician saw when deciding;
     if someone else has changed it since, a ConflictError is raised instead
-    of stacking one decision silently on top of the other.
+    of stacking one decision silently on top of the other. Without it, a
+    decision that would end the open period on the day it started (a 0-day
+    period: almost always two clinicians deciding at once) is refused too.
     """
+    actor = actor or chosen_by
     current = open_period(session, su.id)
     if based_on is not ANY and based_on is not current:
-        raise ConflictError(f"{su.pseudo_id}'s cluster period was changed by someone else since it was loaded; nothing was saved. Reload and decide again.")
+        raise ConflictError(PERIOD_CONFLICT)
+    if based_on is ANY and current is not None and current.start_on == a.assessed_on and current.assessment_id != a.id:
+        raise ConflictError(PERIOD_CONFLICT)
     mhct = mhct_assessment(su, a, current.chosen_cluster if current else None)
     suggestion = suggest(mhct)
     chosen = cluster_code(chosen_cluster) if chosen_cluster is not None else suggestion.cluster
@@ -188,18 +214,18 @@ def allocate(
         service_user_id=su.id, cluster_period_id=period.id, package_key=pkg.key, package_ref=pkg.ref,
         cost_per_cluster_day=pkg.cost_per_cluster_day, start_on=a.assessed_on,
     ))
-    events = [audit.Event(chosen_by, "allocation", "cluster_period", str(period.id), dict(
+    events = [audit.Event(actor, "allocation", "cluster_period", str(period.id), dict(
         person=su.pseudo_id, clust_id=a.clust_id, suggested=suggestion.cluster, fit=suggestion.fit,
         result_code=suggestion.result_code.value, chosen=chosen, transition=check.kind,
         transition_reason=period.transition_reason, closed_period=current.id if current else None,
         review_due=period.review_due, profile_ref=suggestion.profile_ref, care_package=pkg.key,
     ))]
     if overridden:
-        events.append(audit.Event(chosen_by, "override", "cluster_period", str(period.id), dict(
+        events.append(audit.Event(actor, "override", "cluster_period", str(period.id), dict(
             person=su.pseudo_id, suggested=suggestion.cluster, chosen=chosen, red_rules=red_rules, reason=override_reason,
         )))
     if current is not None:
-        events.append(audit.Event(chosen_by, "review", "cluster_period", str(current.id), dict(
+        events.append(audit.Event(actor, "review", "cluster_period", str(current.id), dict(
             person=su.pseudo_id, due_on=current.review_due, reviewed_on=a.assessed_on,
             late=a.assessed_on > current.review_due,
         )))
@@ -228,11 +254,12 @@ def _flush(session: Session) -> None:
         session.flush()
     except IntegrityError as exc:
         if is_unique_violation(exc):
-            raise ConflictError("another cluster period was saved for this person at the same time; reload and try again") from exc
+            raise ConflictError(PERIOD_CONFLICT) from exc
         raise
 
 
-def discharge(session: Session, su: ServiceUser, *, on: date, by: str, reason: str | None = None) -> Discharge:
+def discharge(session: Session, su: ServiceUser, *, on: date, by: str, reason: str | None = None,
+              actor: str | None = None) -> Discharge:
     """Discharge from whatever cluster the person is in."""
     current = open_period(session, su.id)
     if current is None:
@@ -244,7 +271,7 @@ def discharge(session: Session, su: ServiceUser, *, on: date, by: str, reason: s
                   from_cluster=current.chosen_cluster, reason=reason)
     session.add(d)
     session.flush()
-    audit.record(session, by, "discharge", "cluster_period", current.id, person=su.pseudo_id, on=on,
+    audit.record(session, actor or by, "discharge", "cluster_period", current.id, person=su.pseudo_id, on=on,
                  from_cluster=current.chosen_cluster, reason=reason)
     return d
 
@@ -257,11 +284,12 @@ def current_package(session: Session, su: ServiceUser, on: date | None = None):
     return package_for(current.chosen_cluster, on or current.start_on)
 
 
-def record_accommodation(session: Session, su: ServiceUser, *, settled: bool, on: date, by: str) -> None:
+def record_accommodation(session: Session, su: ServiceUser, *, settled: bool, on: date, by: str,
+                         actor: str | None = None) -> None:
     su.settled_accommodation = settled
     su.accommodation_recorded_on = on
     session.flush()  # optimistic lock check happens here
-    audit.record(session, by, "accommodation", "service_user", su.pseudo_id, settled=settled, on=on)
+    audit.record(session, actor or by, "accommodation", "service_user", su.pseudo_id, settled=settled, on=on)
 
 
 REFERENCE_DATASETS = ("clusters", "review_periods", "care_transitions", "care_packages")

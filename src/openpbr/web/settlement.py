@@ -108,9 +108,9 @@ def line_activity(session: Session, scope: Scope, statement_id: int, line_no: in
         first, last = max(a, st.period_start), min(b or st.period_end, st.period_end)
         rows.append(ActivityRow(p, c, a, b, max((last - first).days, 0)))
     shown = rows[:limit]
-    audit.append_many(session, [audit.Event(scope.actor, "read", "person", x.person, dict(
-        person=x.person, what="statement_check", role=scope.role.value, statement=st.id, line=ln.line_no))
-        for x in shown])
+    # The same read event as every other read of a person's record, so the person sees it too.
+    audit.append_many(session, [audit.Event(scope.actor[:40], "read", "service_user", x.person, dict(
+        what="statement check", role=scope.role.value, statement=st.id, line=ln.line_no)) for x in shown])
     return (r, st, ln, trace), shown, len(rows)
 
 

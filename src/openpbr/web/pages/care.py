@@ -49,6 +49,7 @@ async def register(request: Request, viewer: Registrar, session: SessionDep):
     from openpbr.records import audit
     from openpbr.records.models import Organisation, Referral, ServiceUser, Team
     from openpbr.records.nhs import normalise_nhs_number
+    from openpbr.services.records import register_person
 
     form = await checked_form(request)
     on = today(request)
@@ -88,20 +89,18 @@ async def register(request: Request, viewer: Registrar, session: SessionDep):
     if prov is None or comm is None or team.provider_id != prov.id:
         raise NotFound("not found")
     pseudo = "W" + uuid.uuid4().hex[:11].upper()
-    psych = {"yes": True, "no": False}.get(data["psychosis_history"])
-    su = ServiceUser(pseudo_id=pseudo, nhs_number=nhs, birth_year=year, psychosis_history=psych)
-    session.add(su)
-    session.flush()
+    register_person(session, viewer.scope, person=pseudo, nhs_number=nhs, birth_year=year, as_of=on,
+                    psychosis_history={"yes": True, "no": False}.get(data["psychosis_history"]))
+    su = session.scalar(select(ServiceUser).where(ServiceUser.pseudo_id == pseudo))
     session.add(Referral(service_user_id=su.id, provider_id=prov.id, commissioner_id=comm.id, team_id=team.id,
                          received_on=on))
-    audit.record(session, viewer.scope.actor, "register", "person", pseudo, person=pseudo, team=team.code,
-                 role=viewer.role.value)
+    audit.record(session, viewer.scope.actor, "referral", "service_user", pseudo, team=team.code, on=on)
     return redirect(f"/people/{pseudo}?registered=1")
 
 
 @router.get("/people/{pseudo_id}")
 def person_page(pseudo_id: str, request: Request, viewer: Reader, session: SessionDep):
-    record = person_record(session, viewer.scope, pseudo_id)
+    record = person_record(session, viewer.scope, pseudo_id, today(request))
     return render(request, "person.html", title=f"Person {pseudo_id}", record=record,
                   saved=request.query_params.get("saved"), registered=request.query_params.get("registered"),
                   can_assess=viewer.may("assessments:decide"))
@@ -188,7 +187,8 @@ def assess_check(pseudo_id: str, request: Request, viewer: Assessor, session: Se
 @router.post("/people/{pseudo_id}/assess/decide")
 async def assess_decide(pseudo_id: str, request: Request, viewer: Assessor, session: SessionDep):
     from openpbr.records import process
-    from openpbr.records.models import Referral, Team, Organisation
+    from openpbr.records.models import Organisation, Referral, Team
+    from openpbr.services.records import PeriodSeen, assess_and_decide
 
     su = person_in_scope(session, viewer.scope, pseudo_id)
     data = await checked_form(request)
@@ -224,18 +224,17 @@ async def assess_decide(pseudo_id: str, request: Request, viewer: Assessor, sess
         provider = next(iter(sorted(viewer.scope.organisations)), None)
         if provider is None or commissioner is None:
             raise NotFound("not found")
-        based_on = current if str(data.get("based_on") or "") == str(current.id if current else "") else object()
+        seen = PeriodSeen(int(data["seen_id"]), int(data["seen_version"])) if str(data.get("seen_id") or "").isdigit() \
+            and str(data.get("seen_version") or "").isdigit() else PeriodSeen(None)
         try:
             with session.begin_nested():
-                a = process.record_assessment(session, su, clust_id=f"WEB-{uuid.uuid4().hex[:16]}",
-                                              assessed_on=form.assessed_on, assessor=viewer.scope.actor,
-                                              reason=form.reason, ratings=form.values,
-                                              item_08_type=form.item_08_type or None, team=team)
-                process.allocate(session, su, a, chosen_by=viewer.scope.actor, provider=provider,
-                                 commissioner=commissioner, team=team,
-                                 chosen_cluster=chosen if decision == "override" else None,
-                                 override_reason=reason or None, transition_reason=transition_reason,
-                                 based_on=based_on)
+                assess_and_decide(session, viewer.scope, person=pseudo_id, clust_id=f"WEB-{uuid.uuid4().hex[:16]}",
+                                  assessed_on=form.assessed_on, as_of=today(request), assessor=viewer.scope.actor,
+                                  ratings=form.values, provider=provider, commissioner=commissioner,
+                                  reason=form.reason, team=team.code if team else None,
+                                  item_08_type=form.item_08_type or None,
+                                  chosen_cluster=chosen if decision == "override" else None,
+                                  override_reason=reason or None, transition_reason=transition_reason, seen=seen)
         except process.ReasonRequired as exc:
             if "transition" in str(exc):
                 bad("transition_reason", "Give the reason for a move outside the care transition rules")

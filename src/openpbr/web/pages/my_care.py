@@ -17,16 +17,13 @@ Own = Annotated[Viewer, Depends(may("my_care:read"))]
 
 def _view(request: Request, viewer: Viewer, session):  # type: ignore[no-untyped-def]
     from openpbr.records.models import ClusterPeriod, Organisation, ServiceUser
-    from openpbr.records.my_care import UnknownPerson, my_care
+    from openpbr.services.records import my_care
 
     person = viewer.scope.person
     if not person:
         raise NotFound("not found")
     on = today(request)
-    try:
-        view = my_care(session, person, on)
-    except UnknownPerson:
-        raise NotFound("not found") from None
+    view = my_care(session, viewer.scope, person=person, as_of=on)
     payer = provider = None
     if view.cluster is not None:
         comm = select(Organisation.name, Organisation.ods_code).join(
