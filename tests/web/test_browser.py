@@ -146,10 +146,47 @@ def test_person_outside_scope_is_a_404_page(page, web_trust):
     check_page(page, tag(page, "clinician-outside-scope-404"))
 
 
-@pytest.mark.parametrize("user", ["analyst", "admin", "auditor"])
+@pytest.mark.parametrize("user", ["analyst", "admin", "auditor", "team-lead"])
 def test_reference_data_pages(page, user):
     sign_in(page, user)
     page.goto("/reference")
     check_page(page, tag(page, f"{user}-reference"))
     page.get_by_role("link", name="payment.cluster_prices.demo").first.click()
     check_page(page, tag(page, f"{user}-reference-detail"))
+
+
+def test_finance_journey(page):
+    sign_in(page, "finance")
+    assert page.url.endswith("/settlement")
+    check_page(page, tag(page, "finance-settlement"))
+    page.get_by_role("button", name="Settle").click()
+    check_page(page, tag(page, "finance-settlement-error"), expect_status_title="Error: ")
+    error_links_move_focus(page)
+    page.select_option("#month", "2024-03")
+    page.get_by_role("button", name="Settle").click()
+    check_page(page, tag(page, "finance-run"))
+    page.get_by_role("link", name="R01-01X-CLUSTER").click()
+    check_page(page, tag(page, "finance-statement"))
+    assert page.get_by_text("Settled").first.is_visible()
+    page.get_by_role("link", name="Line 1").click()
+    check_page(page, tag(page, "finance-line-trace"))
+    page.get_by_role("link", name="See the people behind this line").click()
+    check_page(page, tag(page, "finance-line-people"))
+    page.goto("/income?month=2024-03")
+    check_page(page, tag(page, "finance-income"))
+    page.goto("/indicators")
+    check_page(page, tag(page, "finance-indicators"))
+
+
+def test_commissioner_journey(page):
+    sign_in(page, "commissioner")
+    page.goto("/indicators")
+    check_page(page, tag(page, "commissioner-indicators"))
+    assert page.locator("svg.openpbr-chart").count() >= 1
+    page.goto("/gaming")
+    check_page(page, tag(page, "commissioner-gaming"))
+    assert page.get_by_text("checks run").first.is_visible()
+    page.goto("/report")
+    check_page(page, tag(page, "commissioner-report"))
+    page.goto("/settlement")
+    check_page(page, tag(page, "commissioner-settlement"))

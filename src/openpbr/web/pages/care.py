@@ -23,13 +23,19 @@ router = APIRouter()
 Reader = Annotated[Viewer, Depends(may("records:read"))]
 Assessor = Annotated[Viewer, Depends(may("assessments:decide"))]
 Registrar = Annotated[Viewer, Depends(may("people:register"))]
+CASELOAD_PAGE = 100  # rows per caseload page
 
 
 @router.get("/caseload")
 def caseload_page(request: Request, viewer: Reader, session: SessionDep):
     on = today(request)
     rows = caseload(session, viewer.scope, on)
-    return render(request, "caseload.html", title="Caseload", rows=rows, on=on, team=viewer.scope.team)
+    raw = request.query_params.get("page", "1")
+    pages = max(1, -(-len(rows) // CASELOAD_PAGE))
+    page = min(max(int(raw) if raw.isdigit() else 1, 1), pages)
+    shown = rows[(page - 1) * CASELOAD_PAGE: page * CASELOAD_PAGE]
+    return render(request, "caseload.html", title="Caseload" if page == 1 else f"Caseload, page {page} of {pages}",
+                  rows=shown, total=len(rows), page=page, pages=pages, on=on, team=viewer.scope.team)
 
 
 @router.get("/people/new")

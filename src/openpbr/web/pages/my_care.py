@@ -37,17 +37,29 @@ def _view(request: Request, viewer: Viewer, session):  # type: ignore[no-untyped
     return view, payer, provider, on
 
 
+def _meaning(view) -> str | None:  # type: ignore[no-untyped-def]
+    """What the cluster's group means, in plain words."""
+    from openpbr.reference import builtin_dataset
+    from openpbr.web.pages.home import SUPER_CLASS_WORDS
+
+    if view.cluster is None:
+        return None
+    group = builtin_dataset("clusters").resolve(view.cluster, view.since).value.get("super_class")
+    return SUPER_CLASS_WORDS.get(group)
+
+
 @router.get("/my-care")
 def my_care_page(request: Request, viewer: Own, session: SessionDep):
     view, payer, provider, on = _view(request, viewer, session)
-    return render(request, "my_care.html", title="My care", view=view, payer=payer, provider=provider, on=on)
+    return render(request, "my_care.html", title="My care", view=view, payer=payer, provider=provider, on=on,
+                  meaning=_meaning(view))
 
 
 @router.get("/my-care/letter")
 def my_care_letter(request: Request, viewer: Own, session: SessionDep):
     view, payer, provider, on = _view(request, viewer, session)
     return render(request, "my_care_letter.html", title="My care letter", view=view, payer=payer, provider=provider,
-                  on=on)
+                  on=on, meaning=_meaning(view))
 
 
 @router.get("/my-care/access")
