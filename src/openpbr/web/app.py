@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Awaitable, Callable
+from typing import Awaitable, Callable
 
 from fastapi import FastAPI
 from starlette.requests import Request
@@ -59,5 +59,3 @@ def redirect(url: str) -> RedirectResponse:
     """POST-redirect-GET: 303 See Other."""
     return RedirectResponse(url, status_code=303)
 
-
-__all__: list[Any] = ["install", "redirect", "is_page"]
