@@ -190,3 +190,29 @@ def test_commissioner_journey(page):
     check_page(page, tag(page, "commissioner-report"))
     page.goto("/settlement")
     check_page(page, tag(page, "commissioner-settlement"))
+
+
+def test_analyst_upload_journey(page, web_trust, tmp_path):
+    from tests.web.test_import_pages import _files
+
+    files = _files(tmp_path, web_trust)
+    sign_in(page, "analyst")
+    page.goto("/imports")
+    check_page(page, tag(page, "analyst-upload"))
+    page.get_by_role("button", name="Upload and import").click()
+    check_page(page, tag(page, "analyst-upload-errors"), expect_status_title="Error: ")
+    assert error_links_move_focus(page) == 3
+    for name, content in files.items():
+        if name in ("MHS801", "MHS802", "MHS803"):
+            page.set_input_files(f"#{name.lower()}", files=[{"name": f"{name}.csv", "mimeType": "text/csv",
+                                                             "buffer": content}])
+    page.get_by_role("button", name="Upload and import").click()
+    for _ in range(300):
+        if not page.title().startswith("MHSDS upload progress"):
+            break
+        if not page.js:
+            page.get_by_role("link", name="Check progress").click()
+        else:
+            page.wait_for_timeout(200)
+    assert page.title().startswith("MHSDS upload finished"), page.title()
+    check_page(page, tag(page, "analyst-upload-finished"))

@@ -16,8 +16,9 @@ NAV: dict[Role, tuple[tuple[str, str], ...]] = {
                             ("/services", "Prices")),
     Role.COMMISSIONER: (("/settlement", "Settlement"), ("/indicators", "Indicators"), ("/gaming", "Gaming checks"),
                         ("/report", "Report"), ("/services", "Prices")),
-    Role.ANALYST: (("/worklist", "Reviews due"), ("/indicators", "Indicators"), ("/reference", "Reference data")),
-    Role.ADMIN: (("/reference", "Reference data"), ("/services", "Prices")),
+    Role.ANALYST: (("/worklist", "Reviews due"), ("/indicators", "Indicators"), ("/imports", "Upload MHSDS"),
+                   ("/reference", "Reference data")),
+    Role.ADMIN: (("/imports", "Upload MHSDS"), ("/reference", "Reference data"), ("/services", "Prices")),
     Role.AUDITOR: (("/reference", "Reference data"), ("/services", "Prices")),
 }
 
