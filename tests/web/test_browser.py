@@ -168,7 +168,11 @@ def test_finance_journey(page):
     page.get_by_role("link", name="R01-01X-CLUSTER").click()
     check_page(page, tag(page, "finance-statement"))
     assert page.get_by_text("Settled").first.is_visible()
-    page.get_by_role("link", name="Line 1").click()
+    lines = page.eval_on_selector_all("a[href*='/lines/']", "els => els.map(e => e.getAttribute('href'))")
+    for href in lines:  # the first line priced per cluster (its trace names the cluster) opens its people
+        page.goto(href)
+        if page.get_by_role("link", name="See the people behind this line").count():
+            break
     check_page(page, tag(page, "finance-line-trace"))
     page.get_by_role("link", name="See the people behind this line").click()
     check_page(page, tag(page, "finance-line-people"))

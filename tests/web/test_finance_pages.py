@@ -91,3 +91,14 @@ def test_income_against_care_package_cost(web):
     assert x[0] == "cluster,name,cluster_days,income_pence,package_cost_pence,difference_pence" and len(x) > 5
     web.sign_in("clinician")
     assert web.client.get("/income").status_code == 404
+
+
+def test_what_if_compares_models_for_a_pair_in_scope(web):
+    web.sign_in("commissioner")
+    r = web.client.get("/whatif")
+    assert r.status_code == 200 and "R01|01X" in r.text and "R01|02X" not in r.text
+    r = web.client.get("/whatif?pair=R01|02X&block=x&rate=900")
+    assert r.status_code == 422 and 'href="#pair"' in r.text and 'href="#block"' in r.text
+    r = web.client.get("/whatif?pair=R01|01X&block=1500000&rate=900")
+    assert r.status_code == 200 and "Capitation" in r.text and "Total" in r.text
+    assert len(re.findall(r"<th scope=\"row\" class=\"nhsuk-table__cell\">20\d\d-\d\d</th>", r.text)) == 3

@@ -134,3 +134,34 @@ def income_download(fmt: str, request: Request, viewer: Annotated[Viewer, Depend
     return table_response(fmt, f"income-and-costs-{month}", ["cluster", "name", "cluster_days", "income_pence",
                                                              "package_cost_pence", "difference_pence"],
                           [[r.cluster, r.name, r.days, r.income, r.cost, r.difference] for r in view.rows])
+
+
+@router.get("/whatif")
+def whatif_page(request: Request, viewer: Reader, session: SessionDep):
+    """The same activity under block, cluster tariff and capitation contracts: estimates, side by side."""
+    from openpbr.web.whatif import compare
+
+    q = request.query_params
+    pairs = sorted({(c.provider, c.commissioner) for c in S.contracts_in_scope(viewer.scope)})
+    view, fields = None, {}
+    if q.get("pair"):
+        pair = tuple(q["pair"].split("|", 1))
+        if pair not in pairs:
+            fields["pair"] = "Select a provider and commissioner you hold a contract with"
+        block, rate = q.get("block", "").replace(",", ""), q.get("rate", "").replace(",", "")
+        if not _amount(block):
+            fields["block"] = "Enter the block contract's annual value in pounds, for example 1500000"
+        if not _amount(rate):
+            fields["rate"] = "Enter the capitation rate per person per year in pounds, for example 900"
+        if not fields:
+            view = compare(session, pair[0], pair[1], today(request), block, rate)
+    errors = [{"text": v, "href": f"#{k}"} for k, v in fields.items()]
+    return render(request, "whatif.html", 422 if errors else 200, title="What if", pairs=pairs, view=view,
+                  q=dict(q), errors=errors, field_errors=fields)
+
+
+def _amount(text: str) -> bool:
+    try:
+        return float(text) > 0
+    except ValueError:
+        return False
