@@ -165,13 +165,13 @@ def js(request):
 @pytest.fixture
 def page(chromium, server, js):
     context = chromium.new_context(java_script_enabled=js, base_url=server, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(60_000)  # a busy machine, not a timing assertion
     pg = context.new_page()
     pg.js = js
     checker_context = None
     if not js:
         checker_context = chromium.new_context(base_url=server, viewport={"width": 1280, "height": 900})
-        checker_context.set_default_timeout(15_000)
+        checker_context.set_default_timeout(60_000)  # a busy machine, not a timing assertion
         pg.checker = checker_context.new_page()
     yield pg
     context.close()

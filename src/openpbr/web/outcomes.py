@@ -48,7 +48,8 @@ def _cached(key: tuple, compute):  # type: ignore[no-untyped-def]
 def _inputs(session: Session, start: date, end: date):  # type: ignore[no-untyped-def]
     from openpbr.outcomes.records_adapter import read_inputs
 
-    return read_inputs(session.get_bind(), start, end)
+    return _cached(("inputs", str(session.get_bind().url), start, end),
+                   lambda: read_inputs(session.get_bind(), start, end))
 
 
 def visible_unit(scope: Scope, unit_type: str, unit: str) -> bool:
@@ -166,9 +167,12 @@ def gaming_findings(session: Session, scope: Scope, on: date) -> tuple[list[Find
     table = _cached(("gaming", str(session.get_bind().url), start, end),
                     lambda: detect_gaming(_inputs(session, start, end), start, end))
     rows = []
+    providers = _commissioned_providers(scope)
     for r in table.to_pylist():
-        unit_type = r["unit_type"]
-        if not visible_unit(scope, unit_type, r["unit"]) and not _commissioned(scope, unit_type, r["unit"]):
+        unit_type, unit = r["unit_type"], r["unit"]
+        commissioned = (unit_type == "provider" and unit in providers) or (
+            unit_type == "team" and unit.split("-")[0] in providers)
+        if not visible_unit(scope, unit_type, unit) and not commissioned:
             continue
         rows.append(FindingRow(r["detector"], unit_type, r["unit"], bool(r["flagged"]), r["reason"],
                                json.loads(r["numbers"] or "{}")))
@@ -176,12 +180,11 @@ def gaming_findings(session: Session, scope: Scope, on: date) -> tuple[list[Find
     return rows, start, end
 
 
-def _commissioned(scope: Scope, unit_type: str, unit: str) -> bool:
+def _commissioned_providers(scope: Scope) -> set[str]:
     """A commissioner sees findings about the providers (and their teams) it holds contracts with."""
     from openpbr.access import Role
     from openpbr.web.settlement import contracts_in_scope
 
     if scope.role is not Role.COMMISSIONER:
-        return False
-    providers = {c.provider for c in contracts_in_scope(scope)}
-    return (unit_type == "provider" and unit in providers) or (unit_type == "team" and unit.split("-")[0] in providers)
+        return set()
+    return {c.provider for c in contracts_in_scope(scope)}

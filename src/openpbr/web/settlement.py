@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, timedelta
 from typing import Any
 
@@ -114,12 +115,18 @@ def line_activity(session: Session, scope: Scope, statement_id: int, line_no: in
     return (r, st, ln, trace), shown, len(rows)
 
 
-def contracts_in_scope(scope: Scope) -> list[Any]:
+@lru_cache(maxsize=1)
+def _contracts() -> tuple[Any, ...]:
+    """The shipped contracts for the synthetic records trust (read once: they are package data)."""
     from openpbr.payment.contracts import load_contracts
     from openpbr.reference import builtin_path
 
+    return tuple(load_contracts(builtin_path("payment", "contracts", "records-demo")))
+
+
+def contracts_in_scope(scope: Scope) -> list[Any]:
     out = []
-    for c in load_contracts(builtin_path("payment", "contracts", "records-demo")):
+    for c in _contracts():
         if scope.allows_organisation(c.provider) or scope.allows_organisation(c.commissioner):
             out.append(c)
     return out
