@@ -73,6 +73,8 @@ def test_downloads_are_excel_safe_csv_and_real_xlsx(web):
     rows = list(wb.active.values)
     assert rows[0][:3] == ("line", "model", "rule") and len(rows) == len(body.splitlines())
     assert web.client.get(f"/settlement/statements/{sid}.exe").status_code == 404
+    pdf = web.client.get(f"/settlement/statements/{sid}.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and pdf.headers["content-type"] == "application/pdf"
 
 
 def test_excel_safe_download_neutralises_formulas():

@@ -151,3 +151,27 @@ def settle_month(session: Session, scope: Scope, month: str, mode: str = "live")
     result = settle(contracts, bundle_from_records(engine, start, end), start, end, mode)
     run_id, _created = save_run(engine, result)
     return run_id
+
+
+def statement_pdf(run_row: PaymentRun, st: PaymentStatement, lines: list[PaymentLine]) -> bytes:
+    """The statement as the same PDF the command line writes (``openpbr.payment.export.write_pdf``)."""
+    import tempfile
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from openpbr.payment.codes import PayCode
+    from openpbr.payment.export import write_pdf
+    from openpbr.payment.statement import Line, Statement
+
+    stmt = Statement(st.contract_id, st.commissioner, st.provider, st.period_start, st.period_end,
+                     [Line(st.contract_id, ln.model, ln.rule, PayCode(ln.code), ln.description, ln.quantity, ln.unit,
+                           ln.amount_pence, json.loads(ln.trace_json)) for ln in lines],
+                     on_account=st.on_account_pence, kind=st.kind)
+    last = st.period_end - timedelta(days=1)
+    stored = SimpleNamespace(statements=[stmt], exceptions=SimpleNamespace(lines=[]), run_key=run_row.run_key,
+                             mode=f"{run_row.mode} ({label(run_row.mode).lower()})",
+                             window=SimpleNamespace(label=lambda: f"{st.period_start} to {last}"))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "statement.pdf"
+        write_pdf(stored, path, title=f"OpenPbR statement ({label(run_row.mode)})")  # type: ignore[arg-type]
+        return path.read_bytes()

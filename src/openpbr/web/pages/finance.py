@@ -87,6 +87,11 @@ def statement_page(statement_id: int, request: Request, viewer: Reader, session:
 def statement_download(statement_id: int, fmt: str, viewer: Reader, session: SessionDep):
     r, st, lines = S.statement(session, viewer.scope, statement_id)
     name = f"statement-{st.contract_id}-{st.period_start:%Y-%m}-{S.label(r.mode).lower()}"
+    if fmt == "pdf":
+        from starlette.responses import Response
+
+        return Response(S.statement_pdf(r, st, lines), media_type="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'})
     return table_response(fmt, name, LINE_HEADER, _line_rows(lines))
 
 
