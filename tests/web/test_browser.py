@@ -220,3 +220,10 @@ def test_analyst_upload_journey(page, web_trust, tmp_path):
             page.wait_for_timeout(200)
     assert page.title().startswith("MHSDS upload finished"), page.title()
     check_page(page, tag(page, "analyst-upload-finished"))
+
+
+def test_admin_users_and_roles(page):
+    sign_in(page, "admin")
+    page.goto("/roles")
+    check_page(page, tag(page, "admin-roles"))
+    assert page.get_by_role("row", name="users:admin").is_visible()

@@ -199,3 +199,11 @@ def test_oidc_sign_in_redirects_with_pkce(web_trust):
     assert q["code_challenge_method"] == ["S256"] and len(q["code_challenge"][0]) >= 43
     assert q["redirect_uri"] == ["http://127.0.0.1/auth/callback"] and "state" in q and "openid" in q["scope"][0]
     assert any(c.startswith("openpbr_oidc_flow=") and "HttpOnly" in c for c in r.headers.get_list("set-cookie"))
+
+
+def test_users_and_roles_page_is_for_admins(web):
+    web.sign_in("admin")
+    r = web.client.get("/roles")
+    assert r.status_code == 200 and "The policy table" in r.text and "settlement:drill_down" in r.text
+    web.sign_in("analyst")
+    assert web.client.get("/roles").status_code == 404

@@ -20,7 +20,8 @@ NAV: dict[Role, tuple[tuple[str, str], ...]] = {
                         ("/report", "Report"), ("/services", "Prices")),
     Role.ANALYST: (("/worklist", "Reviews due"), ("/indicators", "Indicators"), ("/imports", "Upload MHSDS"),
                    ("/reference", "Reference data")),
-    Role.ADMIN: (("/imports", "Upload MHSDS"), ("/reference", "Reference data"), ("/services", "Prices")),
+    Role.ADMIN: (("/imports", "Upload MHSDS"), ("/reference", "Reference data"), ("/roles", "Users and roles"),
+                 ("/services", "Prices")),
     Role.AUDITOR: (("/reference", "Reference data"), ("/services", "Prices")),
 }
 

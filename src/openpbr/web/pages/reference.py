@@ -28,3 +28,16 @@ def reference_detail(name: str, request: Request, viewer: Reader):
     ds, status = _load(name)
     return render(request, "reference_detail.html", title=f"Reference data: {ds.dataset}", ds=_summary(ds, status),
                   entries=list(ds.entries))
+
+
+@router.get("/roles")
+def roles_page(request: Request, viewer: Annotated[Viewer, Depends(may("users:admin"))]):
+    """Users and roles: users and their grants live at the identity provider; this is what each role may do."""
+    from openpbr.access import POLICY, PSEUDONYMISED, Role
+    from openpbr.api.dev_users import DEV_USERS
+    from openpbr.web.viewer import ROLE_NAMES
+
+    roles = [r for r in Role if r is not Role.LOCAL_OPERATOR]
+    return render(request, "roles.html", title="Users and roles", roles=roles, names=ROLE_NAMES,
+                  policy=sorted(POLICY.items()), pseudonymised=PSEUDONYMISED,
+                  dev_users=DEV_USERS if request.app.state.settings.dev_signin else ())
