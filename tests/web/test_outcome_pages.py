@@ -57,3 +57,11 @@ def test_reading_names_the_latest_month_and_the_signals():
     assert "1 of 3 months show special-cause improvement" in text
     calm = Chart("x", "X", "trust", "all", "count", pts[:2], 0.51, 0.8, 0.2, None, False, "")
     assert reading(calm).endswith("only common-cause variation: no month stands out.")
+
+
+def test_chart_labels_never_overlap_when_limits_meet_the_mean():
+    from openpbr.web.charts import xmr_svg
+
+    flat = [ChartPoint(f"2024-0{i}", 0.0, 0, 1, "common_cause") for i in range(1, 6)]
+    svg = str(xmr_svg(Chart("x", "X", "trust", "all", "proportion", flat, 0.0, 0.0, 0.0, False, False, "flat"), "c"))
+    assert svg.count(">Mean<") == 1 and ">Upper limit<" not in svg and ">Lower limit<" not in svg

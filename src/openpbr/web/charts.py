@@ -42,11 +42,14 @@ def xmr_svg(c: Chart, chart_id: str) -> Markup:
              f'<rect x="{LEFT}" y="{TOP}" width="{pw}" height="{ph}" fill="#ffffff" stroke="#d8dde0"/>']
     for v in (lo + pad, (lo + hi) / 2, hi - pad):
         parts.append(f'<text x="{LEFT - 6}" y="{y(v) + 4:.1f}" font-size="12" text-anchor="end" fill="{TEXT}">{escape(_fmt(c.kind, v))}</text>')
-    for v, label, dash in ((c.ucl, "Upper limit", "6 4"), (c.mean, "Mean", ""), (c.lcl, "Lower limit", "6 4")):
+    labelled: list[float] = []
+    for v, label, dash in ((c.mean, "Mean", ""), (c.ucl, "Upper limit", "6 4"), (c.lcl, "Lower limit", "6 4")):
         if lo <= v <= hi:
             parts.append(f'<line x1="{LEFT}" x2="{LEFT + pw}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="{GREY}" stroke-width="1.5"'
                          + (f' stroke-dasharray="{dash}"' if dash else "") + "/>")
-            parts.append(f'<text x="{LEFT + pw - 4}" y="{y(v) - 4:.1f}" font-size="12" text-anchor="end" fill="{TEXT}">{label}</text>')
+            if all(abs(y(v) - other) >= 14 for other in labelled):  # never print labels over each other
+                labelled.append(y(v))
+                parts.append(f'<text x="{LEFT + pw - 4}" y="{y(v) - 4:.1f}" font-size="12" text-anchor="end" fill="{TEXT}">{label}</text>')
     path = " ".join(f"{'M' if i == 0 else 'L'}{x(i):.1f},{y(p.value):.1f}" for i, p in enumerate(c.points))
     parts.append(f'<path d="{path}" fill="none" stroke="{BLUE}" stroke-width="2"/>')
     for i, p in enumerate(c.points):
