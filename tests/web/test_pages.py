@@ -42,9 +42,9 @@ def test_every_page_post_refuses_a_missing_or_forged_csrf_token(web, web_trust):
     from openpbr.web.pages import ROUTERS
 
     posts = [r.path for router in ROUTERS for r in router.routes if "POST" in r.methods]
-    assert {"/sign-in/development", "/sign-out", "/role", "/people/new", "/settlement/runs"} <= set(posts)
+    assert {"/sign-in/development", "/sign-out", "/role", "/people/new", "/settlement/runs", "/imports"} <= set(posts)
     refused = {p: 0 for p in posts}
-    for user in ("multi", "finance"):
+    for user in ("multi", "finance", "analyst"):
         web.sign_in(user)
         for path in posts:
             url = path.replace("{pseudo_id}", people(web_trust, 1)[0])
