@@ -207,3 +207,23 @@ def test_users_and_roles_page_is_for_admins(web):
     assert r.status_code == 200 and "The policy table" in r.text and "settlement:drill_down" in r.text
     web.sign_in("analyst")
     assert web.client.get("/roles").status_code == 404
+
+
+def test_concurrent_reads_of_a_record_all_succeed(web, web_trust):
+    """Each read writes its audit entry; colliding readers are retried, never shown an error page."""
+    import threading
+
+    me = people(web_trust, 1)[0]
+    web.sign_in("clinician")
+    codes: list[int] = []
+
+    def read():
+        for _ in range(8):
+            codes.append(web.client.get(f"/people/{me}").status_code)
+
+    threads = [threading.Thread(target=read) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert codes == [200] * 24

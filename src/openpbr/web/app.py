@@ -42,6 +42,49 @@ def _page_errors(app: FastAPI) -> None:
         app.add_exception_handler(exc_type, make(api_handler))
 
 
+class RetryBusyReads:
+    """Re-runs a page GET that met a busy database (SQLite lets one writer in at a time).
+
+    Reading a person's record writes its audit entry, so two pages read at
+    once can collide; the loser's transaction was rolled back whole, so the
+    request is simply run again (a GET changes nothing else). The answer is
+    buffered until the final attempt, so nothing half-sent ever reaches the
+    browser.
+    """
+
+    ATTEMPTS = 10
+
+    def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        import asyncio
+        import random
+
+        from sqlalchemy.exc import OperationalError
+
+        from openpbr.services.records import _is_busy
+
+        if scope["type"] != "http" or scope["method"] != "GET" or scope["path"].startswith(API_PATHS):
+            await self.app(scope, receive, send)
+            return
+        for attempt in range(self.ATTEMPTS):
+            messages: list = []
+
+            async def capture(message) -> None:  # type: ignore[no-untyped-def]
+                messages.append(message)
+
+            try:
+                await self.app(scope, receive, capture)
+                break
+            except OperationalError as exc:
+                if not _is_busy(exc) or attempt == self.ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # jitter: no lock-step retries
+        for message in messages:
+            await send(message)
+
+
 def install(app: FastAPI, settings: ApiSettings) -> None:
     from openpbr.web.pages import ROUTERS
 
@@ -50,6 +93,7 @@ def install(app: FastAPI, settings: ApiSettings) -> None:
     app.state.web_as_of = os.environ.get("OPENPBR_AS_OF") or None
     app.state.oidc = oidc_client(settings)  # one client: the issuer's metadata is fetched once
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.add_middleware(RetryBusyReads)
     for router in ROUTERS:
         app.include_router(router, include_in_schema=False)
     _page_errors(app)

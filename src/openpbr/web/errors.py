@@ -41,6 +41,11 @@ def error_page(request: Request, exc: Exception) -> Response:
         detail = str(exc) if isinstance(exc, InputError) else "The address or the form sent was not one this service understands."
         return render(request, "errors/problem.html", status, title="There is a problem",
                       heading="There is a problem", detail=detail)
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if isinstance(exc, SQLAlchemyError):  # busy or unreachable: nothing half-written was kept
+        return render(request, "errors/problem.html", 503, title="The service is busy",
+                      heading="The service is busy", detail="Nothing was saved. Try again in a moment.")
     if isinstance(exc, OpenPbRError):
         return render(request, "errors/problem.html", 400, title="There is a problem", heading="There is a problem",
                       detail=str(exc))
