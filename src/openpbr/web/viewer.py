@@ -66,8 +66,13 @@ def load_viewer(request: Request, session: Session) -> Viewer | None:
     scope = principal.scope(grant.label())
     if scope.role is Role.SERVICE_USER:
         from openpbr.api.people import person_for_verified_nhs_number
+        from openpbr.errors import NotFound
 
-        scope = principal.scope(grant.label(), person=person_for_verified_nhs_number(session, principal.nhs_number))
+        try:
+            person = person_for_verified_nhs_number(session, principal.nhs_number)
+        except NotFound:  # no record linked to this sign-in: treated as not signed in, public pages still open
+            return None
+        scope = principal.scope(grant.label(), person=person)
     request.state.scope = scope
     return Viewer(principal, scope, grant)
 
