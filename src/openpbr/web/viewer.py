@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Callable
+from typing import Annotated, Callable, Iterator
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -114,3 +114,35 @@ def today(request: Request) -> date:
 SessionDep = Annotated[Session, Depends(get_session)]
 AnyViewer = Annotated[Viewer | None, Depends(optional_viewer)]
 SignedIn = Annotated[Viewer, Depends(signed_in)]
+
+
+def audited_session(request: Request) -> Iterator[Session]:
+    """A session for a page whose read writes an audit entry.
+
+    On SQLite only one writer is ever in, and a transaction that read before
+    another writer committed cannot write after it. Taking the write lock
+    first (waiting for it, up to the busy timeout) makes such pages queue
+    instead of failing; on PostgreSQL nothing changes.
+    """
+    from sqlalchemy import text
+
+    gen = get_session(request)
+    session = next(gen)
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("UPDATE audit_log SET seq = seq WHERE seq < 0"))  # takes the write lock, changes nothing
+    try:
+        yield session
+    except BaseException as exc:
+        try:
+            gen.throw(exc)
+        except StopIteration:
+            pass
+        raise
+    else:
+        try:
+            next(gen)
+        except StopIteration:
+            pass
+
+
+AuditedSessionDep = Annotated[Session, Depends(audited_session)]

@@ -16,7 +16,7 @@ from openpbr.web.assess import REASONS, RATINGS, from_query, item_labels, proble
 from openpbr.web.records import caseload, cluster_name, person_in_scope, person_record
 from openpbr.web.security import checked_form
 from openpbr.web.templating import render
-from openpbr.web.viewer import SessionDep, Viewer, may, today
+from openpbr.web.viewer import AuditedSessionDep, SessionDep, Viewer, may, today
 
 router = APIRouter()
 Reader = Annotated[Viewer, Depends(may("records:read"))]
@@ -104,7 +104,7 @@ async def register(request: Request, viewer: Registrar, session: SessionDep):
 
 
 @router.get("/people/{pseudo_id}")
-def person_page(pseudo_id: str, request: Request, viewer: Reader, session: SessionDep):
+def person_page(pseudo_id: str, request: Request, viewer: Reader, session: AuditedSessionDep):
     record = person_record(session, viewer.scope, pseudo_id, today(request))
     return render(request, "person.html", title=f"Person {pseudo_id}", record=record,
                   saved=request.query_params.get("saved"), registered=request.query_params.get("registered"),

@@ -13,7 +13,7 @@ from openpbr.web.app import redirect
 from openpbr.web.downloads import table_response
 from openpbr.web.security import checked_form
 from openpbr.web.templating import render
-from openpbr.web.viewer import SessionDep, Viewer, may, today
+from openpbr.web.viewer import AuditedSessionDep, SessionDep, Viewer, may, today
 
 router = APIRouter()
 Reader = Annotated[Viewer, Depends(may("settlement:read"))]
@@ -104,14 +104,14 @@ def line_page(statement_id: int, line_no: int, request: Request, viewer: Reader,
 
 
 @router.get("/settlement/statements/{statement_id:int}/lines/{line_no:int}/activity")
-def line_activity_page(statement_id: int, line_no: int, request: Request, viewer: Driller, session: SessionDep):
+def line_activity_page(statement_id: int, line_no: int, request: Request, viewer: Driller, session: AuditedSessionDep):
     (r, st, ln, trace), rows, total = S.line_activity(session, viewer.scope, statement_id, line_no)
     return render(request, "statement_activity.html", title=f"People behind line {line_no}", run=r, st=st, ln=ln,
                   rows=rows, total=total, trace=trace)
 
 
 @router.get("/settlement/statements/{statement_id:int}/lines/{line_no:int}/activity.{fmt}")
-def line_activity_download(statement_id: int, line_no: int, fmt: str, viewer: Driller, session: SessionDep):
+def line_activity_download(statement_id: int, line_no: int, fmt: str, viewer: Driller, session: AuditedSessionDep):
     (r, st, ln, trace), rows, total = S.line_activity(session, viewer.scope, statement_id, line_no)
     return table_response(fmt, f"activity-{st.contract_id}-line-{line_no}",
                           ["person", "cluster", "start_on", "end_on", "days_in_period"],

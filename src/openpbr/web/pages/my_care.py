@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from openpbr.errors import NotFound
 from openpbr.web.templating import render
-from openpbr.web.viewer import SessionDep, Viewer, may, today
+from openpbr.web.viewer import AuditedSessionDep, Viewer, may, today
 
 router = APIRouter()
 Own = Annotated[Viewer, Depends(may("my_care:read"))]
@@ -49,21 +49,21 @@ def _meaning(view) -> str | None:  # type: ignore[no-untyped-def]
 
 
 @router.get("/my-care")
-def my_care_page(request: Request, viewer: Own, session: SessionDep):
+def my_care_page(request: Request, viewer: Own, session: AuditedSessionDep):
     view, payer, provider, on = _view(request, viewer, session)
     return render(request, "my_care.html", title="My care", view=view, payer=payer, provider=provider, on=on,
                   meaning=_meaning(view))
 
 
 @router.get("/my-care/letter")
-def my_care_letter(request: Request, viewer: Own, session: SessionDep):
+def my_care_letter(request: Request, viewer: Own, session: AuditedSessionDep):
     view, payer, provider, on = _view(request, viewer, session)
     return render(request, "my_care_letter.html", title="My care letter", view=view, payer=payer, provider=provider,
                   on=on, meaning=_meaning(view))
 
 
 @router.get("/my-care/access")
-def who_has_looked(request: Request, viewer: Annotated[Viewer, Depends(may("audit:read_own"))], session: SessionDep):
+def who_has_looked(request: Request, viewer: Annotated[Viewer, Depends(may("audit:read_own"))], session: AuditedSessionDep):
     from openpbr.web.records import who_looked
 
     entries = who_looked(session, viewer.scope, today(request))
