@@ -45,4 +45,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.state.jobs = JobRunner()
     for module in (auth, reference, people, care, imports, settlement, outcomes, audit):
         app.include_router(module.router, prefix="/v1", responses=problems.COMMON_RESPONSES)
+    from openpbr.web import mount
+
+    mount(app, settings)
     return app
