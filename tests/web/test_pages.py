@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlparse
 
-
 from tests.web.conftest import people
 
 TITLE = re.compile(r"<title>(.*?)</title>", re.S)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from openpbr.api.settings import ApiSettings
 
 
-def mount(app: "FastAPI", settings: "ApiSettings") -> None:
+def mount(app: FastAPI, settings: ApiSettings) -> None:
     from openpbr.web.app import install
 
     install(app, settings)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI
 from starlette.requests import Request
@@ -86,9 +86,8 @@ class RetryBusyReads:
 
 
 def install(app: FastAPI, settings: ApiSettings) -> None:
-    from openpbr.web.pages import ROUTERS
-
     from openpbr.web.oidc import oidc_client
+    from openpbr.web.pages import ROUTERS
 
     app.state.web_as_of = os.environ.get("OPENPBR_AS_OF") or None
     app.state.oidc = oidc_client(settings)  # one client: the issuer's metadata is fetched once

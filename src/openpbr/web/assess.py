@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 from openpbr.clustering.ratings import ITEM_CODES, PROBLEM_TYPES
 from openpbr.reference import builtin_dataset

@@ -110,7 +110,7 @@ def _fmt(kind: str, v: float) -> str:
     return f"{v * 100:.1f}%" if kind == "proportion" else f"{v:,.0f}"
 
 
-def reading(c: "Chart") -> str:
+def reading(c: Chart) -> str:
     """One line saying what the chart shows."""
     if not c.points:
         return "No months with data."

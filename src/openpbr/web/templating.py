@@ -59,9 +59,8 @@ ENV.filters.update(pounds=_pounds, money=_money, long_date=_long_date, qs=_qs)
 
 def _install_globals() -> None:
     from openpbr.web.nav import nav_items
-    from openpbr.web.viewer import grant_text
-
     from openpbr.web.outcomes import _fmt
+    from openpbr.web.viewer import grant_text
 
     ENV.filters["grant_text"] = grant_text
     ENV.globals["fmt"] = _fmt

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from openpbr.clustering.ratings import ALLOCATABLE_CLUSTERS, ITEM_CODES
 from openpbr.errors import NotFound
 from openpbr.web.app import redirect
-from openpbr.web.assess import REASONS, RATINGS, from_query, item_labels, problem_types, read_form
+from openpbr.web.assess import RATINGS, REASONS, from_query, item_labels, problem_types, read_form
 from openpbr.web.records import caseload, cluster_name, person_in_scope, person_record
 from openpbr.web.security import checked_form
 from openpbr.web.templating import render
