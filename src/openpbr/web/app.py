@@ -71,8 +71,8 @@ class RetryBusyReads:
         for attempt in range(self.ATTEMPTS):
             messages: list = []
 
-            async def capture(message) -> None:  # type: ignore[no-untyped-def]
-                messages.append(message)
+            async def capture(message, into: list = messages) -> None:  # type: ignore[no-untyped-def]
+                into.append(message)
 
             try:
                 await self.app(scope, receive, capture)
