@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 
 from openpbr.access import Scope
 from openpbr.api.deps import SessionDep, allow
@@ -51,86 +51,27 @@ def register(body: NewPerson, request: Request, session: SessionDep,
     return run_once(session, scope, request, body.model_dump(mode="json"), produce)
 
 
-class CaseloadOut(BaseModel):
-    person: str
-    cluster: str
-    since: date
-    review_due: date | None
-    provider: str
-    team: str | None
-    chosen_by: str
-    period_id: int
-
-
-@router.get("/people", response_model=Page[CaseloadOut], summary="Caseload: people in a cluster on a date, in scope")
+@router.get("/people", response_model=Page[care_record.CaseloadRow],
+            summary="Caseload: people in a cluster on a date, in scope")
 def list_people(session: SessionDep, scope: Annotated[Scope, Depends(allow("records:read"))], as_of: AsOf = None,
                 team: str | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                cursor: str | None = None) -> Page[CaseloadOut]:
-    rows = [CaseloadOut(**asdict(r)) for r in care_record.caseload(session, scope, as_of=as_of or _today(), team=team)]
+                cursor: str | None = None) -> Page[care_record.CaseloadRow]:
+    rows = care_record.caseload(session, scope, as_of=as_of or _today(), team=team)
     return paginate(rows, lambda r: r.person, cursor, limit)
-
-
-class PeriodModel(BaseModel):
-    period_id: int
-    version: int
-    cluster: str
-    suggested: str | None
-    fit: float | None
-    start_on: date
-    end_on: date | None
-    review_due: date | None
-    chosen_by: str
-    overridden: bool
-    override_reason: str | None
-    red_rule_breach: bool
-    provider: str
-    commissioner: str
-    team: str | None
-
-
-class ReviewModel(BaseModel):
-    due_on: date
-    reviewed_on: date
-    reviewed_by: str
-    late: bool
-    outcome: str
-
-
-class AssessmentModel(BaseModel):
-    clust_id: str
-    assessed_on: date
-    reason: str
-    assessor: str
-
-
-class DischargeModel(BaseModel):
-    discharged_on: date
-    from_cluster: str
-    discharged_by: str
-
-
-class TimelineOut(BaseModel):
-    person: str
-    birth_year: int | None
-    open_period: PeriodModel | None
-    periods: list[PeriodModel]
-    reviews: list[ReviewModel]
-    assessments: list[AssessmentModel]
-    discharges: list[DischargeModel]
 
 
 def period_etag(period_id: int | None, version: int | None) -> str:
     return etag("period", period_id or "none", version or 0)
 
 
-@router.get("/people/{person}", response_model=TimelineOut,
+@router.get("/people/{person}", response_model=care_record.Timeline,
             summary="A person's timeline; the ETag names their open cluster period (send it as If-Match to decide)")
 def get_person(person: str, response: Response, session: SessionDep,
                scope: Annotated[Scope, Depends(allow("records:read"))], as_of: AsOf = None) -> Any:
     t = care_record.timeline(session, scope, person=person, as_of=as_of or _today())
     seen = records.open_period_seen(session, scope, person)
     response.headers["ETag"] = period_etag(seen.period_id, seen.version)
-    return asdict(t)
+    return t
 
 
 class Ratings(BaseModel):
@@ -189,28 +130,6 @@ class DecideIn(Ratings):
     transition_reason: str | None = Field(default=None, max_length=2000)
 
 
-class SuggestionViewOut(BaseModel):
-    cluster: str | None
-    fit: float | None
-    result_code: str
-    message: str
-    profile_ref: str | None
-
-
-class DecisionModel(BaseModel):
-    person: str
-    clust_id: str
-    period_id: int
-    suggestion: SuggestionViewOut
-    chosen_cluster: str
-    overridden: bool
-    transition: str
-    review_due: date | None
-    care_package: str
-    care_package_name: str
-    closed_period_id: int | None
-
-
 def _seen_from_if_match(request: Request, session: Any, scope: Scope, person: str,
                         provider: str | None = None) -> records.PeriodSeen:
     seen = records.open_period_seen(session, scope, person, new_here=provider)
@@ -218,7 +137,7 @@ def _seen_from_if_match(request: Request, session: Any, scope: Scope, person: st
     return seen
 
 
-@router.post("/people/{person}/decisions", status_code=201, response_model=DecisionModel,
+@router.post("/people/{person}/decisions", status_code=201, response_model=records.Decision,
              summary="Record an assessment and confirm or override the suggestion (If-Match and Idempotency-Key)")
 def decide(person: str, body: DecideIn, request: Request, session: SessionDep,
            scope: Annotated[Scope, Depends(allow("assessments:decide"))]) -> Any:
@@ -229,7 +148,7 @@ def decide(person: str, body: DecideIn, request: Request, session: SessionDep,
             assessor=scope.actor[:40], ratings=body.values(), provider=body.provider, commissioner=body.commissioner,
             reason=body.reason, team=body.team, item_08_type=body.item_08_type, chosen_cluster=body.chosen_cluster,
             override_reason=body.override_reason, transition_reason=body.transition_reason, seen=seen)
-        out = DecisionModel.model_validate(asdict(d)).model_dump(mode="json")
+        out = TypeAdapter(records.Decision).dump_python(d, mode="json")
         return 201, out, {"ETag": period_etag(d.period_id, 1)}
 
     return run_once(session, scope, request, {"person": person, **body.model_dump(mode="json")}, produce)
