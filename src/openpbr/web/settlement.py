@@ -133,10 +133,9 @@ def contracts_in_scope(scope: Scope) -> list[Any]:
 
 
 def settle_month(session: Session, scope: Scope, month: str, mode: str = "live") -> int:
-    """Settle the contracts in scope for one month from the records, store the run (idempotent), return its id."""
-    from openpbr.payment.records_source import bundle_from_records
-    from openpbr.payment.settle import settle
-    from openpbr.payment.store import save_run
+    """Settle the contracts in scope for one month from the records and store the run, through the settlement
+    service: the same inputs store nothing new, changed inputs supersede the live run with adjustment lines."""
+    from openpbr.services import settlement as svc
 
     require(scope, "settlement:run")
     try:
@@ -148,30 +147,32 @@ def settle_month(session: Session, scope: Scope, month: str, mode: str = "live")
     if not contracts:
         raise InputError("no contract in your scope is in force in that month")
     engine = session.get_bind()
-    result = settle(contracts, bundle_from_records(engine, start, end), start, end, mode)
-    run_id, _created = save_run(engine, result)
-    return run_id
+    url = engine.url.render_as_string(hide_password=False)
+    bundle = svc.bundle_for(contracts, start, end, records_db=url)
+    result = svc.settle_and_store(engine, contracts, bundle, start, end, scope=scope, mode=mode)
+    assert result.stored_id is not None
+    return result.stored_id
 
 
 def statement_pdf(run_row: PaymentRun, st: PaymentStatement, lines: list[PaymentLine]) -> bytes:
     """The statement as the same PDF the command line writes (``openpbr.payment.export.write_pdf``)."""
     import tempfile
     from pathlib import Path
-    from types import SimpleNamespace
 
     from openpbr.payment.codes import PayCode
+    from openpbr.payment.context import Window
     from openpbr.payment.export import write_pdf
+    from openpbr.payment.settle import NON_CONTRACT, SettlementRun
     from openpbr.payment.statement import Line, Statement
 
     stmt = Statement(st.contract_id, st.commissioner, st.provider, st.period_start, st.period_end,
                      [Line(st.contract_id, ln.model, ln.rule, PayCode(ln.code), ln.description, ln.quantity, ln.unit,
                            ln.amount_pence, json.loads(ln.trace_json)) for ln in lines],
                      on_account=st.on_account_pence, kind=st.kind)
-    last = st.period_end - timedelta(days=1)
-    stored = SimpleNamespace(statements=[stmt], exceptions=SimpleNamespace(lines=[]), run_key=run_row.run_key,
-                             mode=f"{run_row.mode} ({label(run_row.mode).lower()})",
-                             window=SimpleNamespace(label=lambda: f"{st.period_start} to {last}"))
+    empty = Statement(NON_CONTRACT, "", "", st.period_start, st.period_end, [], 0, kind="exceptions")
+    run = SettlementRun(run_row.run_key, Window(st.period_start, st.period_end),
+                        f"{run_row.mode} ({label(run_row.mode).lower()})", [stmt], empty)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "statement.pdf"
-        write_pdf(stored, path, title=f"OpenPbR statement ({label(run_row.mode)})")  # type: ignore[arg-type]
+        write_pdf(run, path, title=f"OpenPbR statement ({label(run_row.mode)})")
         return path.read_bytes()
