@@ -217,10 +217,11 @@ def test_analyst_upload_journey(page, web_trust, tmp_path):
             page.set_input_files(f"#{name.lower()}", files=[{"name": f"{name}.csv", "mimeType": "text/csv",
                                                              "buffer": content}])
     nav(page, page.get_by_role("button", name="Upload and import"))
-    for _ in range(300):
-        if not page.title().startswith("MHSDS upload progress"):
+    for _ in range(300):  # at most a minute; with JavaScript the page refreshes itself (titles pass through "Loading")
+        title = page.title()
+        if not title.startswith(("MHSDS upload progress", "Loading")):
             break
-        if not page.js:
+        if not page.js and title.startswith("MHSDS upload progress"):
             nav(page, page.get_by_role("link", name="Check progress"))
         else:
             page.wait_for_timeout(200)
