@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
@@ -19,6 +20,12 @@ def get_session(request: Request) -> Iterator[Session]:
     from sqlalchemy.orm.exc import StaleDataError
 
     session = Session(request.app.state.engine, expire_on_commit=False)
+    if session.get_bind().dialect.name == "sqlite" and writes(request):
+        # SQLite lets one writer in, and a transaction that read before another writer committed cannot
+        # write after it: take the write lock first (waiting up to the busy timeout) so requests queue
+        from sqlalchemy import text
+
+        session.execute(text("UPDATE audit_log SET seq = seq WHERE seq < 0"))  # locks, changes nothing
     try:
         yield session
         session.commit()
@@ -30,6 +37,19 @@ def get_session(request: Request) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+# Requests that write through the request's own session: reads of a person's record (they append an
+# audit entry) and the people routes' writes. Settlement runs and imports write through their own
+# connections, so they must not hold this session's lock.
+WRITES_IN_SESSION = re.compile(r"^/v1/(my-care|people(/[^/]+(/(decisions|discharge))?)?)$")
+
+
+def writes(request: Request) -> bool:
+    path = request.url.path
+    if request.method == "GET":
+        return path == "/v1/my-care" or (path.startswith("/v1/people/") and path.count("/") == 3)
+    return request.method == "POST" and bool(WRITES_IN_SESSION.match(path))
 
 
 def get_principal(request: Request) -> Principal:
