@@ -144,16 +144,20 @@ ACTIVITY_OF_MODEL = {
 }
 
 
-def _rows_in(name: str, t: pa.Table, a: int, b: int) -> int:
-    """Rows of an activity table that fall in the days [a, b)."""
+def _spans(name: str, t: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    """Each activity row's days [start, end): a spell counts on its discharge day, an assessment on its date."""
     if name == "spells":
         s = col_days(t, "discharge_date")
-        e = s + 1
-    elif name == "assessments":
+        return s, s + 1
+    if name == "assessments":
         s = col_days(t, "assessed_on")
-        e = s + 1
-    else:
-        s, e = col_days(t, "start_date"), col_days(t, "end_date", open_end=True)
+        return s, s + 1
+    return col_days(t, "start_date"), col_days(t, "end_date", open_end=True)
+
+
+def _rows_in(name: str, t: pa.Table, a: int, b: int) -> int:
+    """Rows of an activity table that fall in the days [a, b)."""
+    s, e = _spans(name, t)
     return int((overlap(s, e, a, b) > 0).sum())
 
 
@@ -250,14 +254,7 @@ def non_contract(contracts: list[Contract], parts: dict, window: Window) -> Stat
         if name in ("personal_budgets", "population"):  # registers, not activity
             continue
         for pair, t in sorted(by_pair.items()):
-            if name == "spells":
-                s = col_days(t, "discharge_date")
-                e = s + 1
-            elif name == "assessments":
-                s = col_days(t, "assessed_on")
-                e = s + 1
-            else:
-                s, e = col_days(t, "start_date"), col_days(t, "end_date", open_end=True)
+            s, e = _spans(name, t)
             need = overlap(s, e, a, b)
             got = np.zeros(len(s), dtype=np.int64)
             for c0, c1 in spans.get(pair, []):
